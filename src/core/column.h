@@ -1,0 +1,93 @@
+// Column: one typed, nullable, append-only column of a ColumnBatch.
+//
+// Layout (Arrow-like, but simpler): a validity byte per row (1 = value
+// present), a dense value vector for fixed-width types, and for strings a
+// (offset, size) reference per row into one byte arena. Null slots hold 0 (or
+// an empty reference) so encoders can read values without branching.
+//
+// Contract: not thread-safe; a Column is owned by one thread at a time.
+// Clear() keeps capacity, so a reused Column does not allocate once warm: the
+// hot path appends without heap traffic.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string_view>
+#include <vector>
+
+namespace flowlake {
+
+// The logical types flowlake stores. Each maps to one Parquet physical type:
+// kString -> BYTE_ARRAY (UTF8), kInt32 -> INT32, kInt64 -> INT64,
+// kDouble -> DOUBLE, kTimestampMs -> INT64 TIMESTAMP(MILLIS, UTC).
+enum class ColumnType : unsigned char { kString, kInt32, kInt64, kDouble, kTimestampMs };
+
+std::string_view ColumnTypeName(ColumnType type);
+
+struct StringRef {
+  uint32_t offset = 0;
+  uint32_t size = 0;
+};
+
+class Column {
+ public:
+  explicit Column(ColumnType type) : type_(type) {}
+
+  ColumnType type() const { return type_; }
+  size_t size() const { return valid_.size(); }
+  size_t null_count() const { return null_count_; }
+  // Approximate heap bytes held by the data (not capacity).
+  size_t ByteSize() const;
+
+  void Reserve(size_t rows);
+  void Clear();  // drops rows, keeps capacity
+
+  void AppendNull();
+  void AppendInt32(int32_t v);
+  void AppendInt64(int64_t v);  // also for kTimestampMs
+  void AppendDouble(double v);
+  void AppendString(std::string_view v);
+
+  // Appends row `row` of `src` (same type).
+  void AppendFrom(const Column& src, size_t row);
+  // Appends the rows of `src` listed in `rows` (same type), in that order.
+  void AppendSelected(const Column& src, std::span<const uint32_t> rows);
+  // Appends all rows of `src` (same type).
+  void AppendAll(const Column& src);
+
+  bool IsValid(size_t row) const { return valid_[row] != 0; }
+  int32_t Int32(size_t row) const { return i32_[row]; }
+  int64_t Int64(size_t row) const { return i64_[row]; }
+  double Double(size_t row) const { return f64_[row]; }
+  std::string_view String(size_t row) const {
+    const StringRef& r = str_[row];
+    return {arena_.data() + r.offset, r.size};
+  }
+
+  // Raw access for encoders. Each span has size() elements; only the one
+  // matching type() is non-empty.
+  std::span<const uint8_t> validity() const { return valid_; }
+  std::span<const int32_t> int32_values() const { return i32_; }
+  std::span<const int64_t> int64_values() const { return i64_; }
+  std::span<const double> double_values() const { return f64_; }
+  std::span<const StringRef> string_refs() const { return str_; }
+  const char* arena() const { return arena_.data(); }
+
+  // In-place edits, for enrichment stages that derive values.
+  void SetInt32(size_t row, int32_t v);
+  void SetInt64(size_t row, int64_t v);
+  void SetNull(size_t row);
+
+ private:
+  ColumnType type_;
+  size_t null_count_ = 0;
+  std::vector<uint8_t> valid_;
+  std::vector<int32_t> i32_;
+  std::vector<int64_t> i64_;
+  std::vector<double> f64_;
+  std::vector<StringRef> str_;
+  std::vector<char> arena_;
+};
+
+}  // namespace flowlake

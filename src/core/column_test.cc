@@ -1,0 +1,86 @@
+#include "core/column.h"
+
+#include <gtest/gtest.h>
+
+#include "core/column_batch.h"
+#include "core/flow_schema.h"
+#include "core/status.h"
+
+namespace flowlake {
+namespace {
+
+TEST(ColumnTest, AppendsValuesAndNulls) {
+  Column c(ColumnType::kString);
+  c.AppendString("a");
+  c.AppendNull();
+  c.AppendString("bcd");
+  ASSERT_EQ(c.size(), 3u);
+  EXPECT_EQ(c.null_count(), 1u);
+  EXPECT_EQ(c.String(0), "a");
+  EXPECT_FALSE(c.IsValid(1));
+  EXPECT_EQ(c.String(2), "bcd");
+}
+
+TEST(ColumnTest, AppendSelectedGathersRowsInOrder) {
+  Column src(ColumnType::kInt64);
+  for (int64_t i = 0; i < 10; ++i) {
+    if (i % 3 == 0) src.AppendNull(); else src.AppendInt64(i * 100);
+  }
+  Column dst(ColumnType::kInt64);
+  const uint32_t rows[] = {9, 1, 3, 2};
+  dst.AppendSelected(src, rows);
+  ASSERT_EQ(dst.size(), 4u);
+  EXPECT_FALSE(dst.IsValid(0));
+  EXPECT_EQ(dst.Int64(1), 100);
+  EXPECT_FALSE(dst.IsValid(2));
+  EXPECT_EQ(dst.Int64(3), 200);
+  EXPECT_EQ(dst.null_count(), 2u);
+}
+
+TEST(ColumnTest, AppendAllRebasesStringOffsets) {
+  Column a(ColumnType::kString), b(ColumnType::kString);
+  a.AppendString("xy");
+  b.AppendString("hello");
+  b.AppendNull();
+  b.AppendString("z");
+  a.AppendAll(b);
+  ASSERT_EQ(a.size(), 4u);
+  EXPECT_EQ(a.String(1), "hello");
+  EXPECT_EQ(a.String(3), "z");
+  EXPECT_EQ(a.null_count(), 1u);
+}
+
+TEST(ColumnTest, SetNullAndSetKeepNullCount) {
+  Column c(ColumnType::kInt32);
+  c.AppendNull();
+  c.AppendInt32(5);
+  c.SetInt32(0, 7);
+  c.SetNull(1);
+  EXPECT_EQ(c.null_count(), 1u);
+  EXPECT_EQ(c.Int32(0), 7);
+  EXPECT_FALSE(c.IsValid(1));
+}
+
+TEST(FlowSchemaTest, HasTheDocumentedColumns) {
+  const Schema& s = FlowSchema();
+  ASSERT_EQ(s.size(), 46u);
+  EXPECT_EQ(s.field(0).name, "probe");
+  EXPECT_EQ(s.field(kStartTime).name, "start_time");
+  EXPECT_EQ(s.field(kStartTime).type, ColumnType::kTimestampMs);
+  EXPECT_EQ(s.field(kJa3sHash).name, "ja3s_hash");
+  EXPECT_EQ(s.IndexOf("duration_ms"), kDurationMs);
+  FlowBatch b;
+  EXPECT_EQ(b.num_columns(), 46u);
+}
+
+TEST(ResultTest, CarriesValueOrStatus) {
+  Result<int> ok = 5;
+  ASSERT_TRUE(ok.ok());
+  EXPECT_EQ(*ok, 5);
+  Result<int> bad = Status::IoError("disk gone");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().ToString(), "IoError: disk gone");
+}
+
+}  // namespace
+}  // namespace flowlake
