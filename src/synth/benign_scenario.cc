@@ -41,7 +41,7 @@ constexpr TcpShape kSshShape = {4000, 2.5, 30000, 3.0, 0.02, 2000000, 90, 600, 6
 constexpr TcpShape kRdpShape = {40000, 2.0, 2000000, 2.0, 0, 0, 150, 1000, 90000, 2.0, 5, 0.02};
 constexpr TcpShape kSqlShape = {1500, 2.0, 15000, 3.0, 0.01, 10000000, 800, 1448, 50, 3.0, 3, 0.003};
 
-constexpr uint64_t kMaxPayload = 4000000000ULL;
+constexpr uint64_t kMaxPayload = 2000000000ULL;  // ~17 MB/s over a 120 s slice
 
 uint16_t EphemeralPort(HostOs os, Rng& rng) {
   switch (os) {
