@@ -99,11 +99,15 @@ Status ColumnChunkWriter::Write(const Column& column, std::string_view name, Wri
   meta->stats.null_count = static_cast<int64_t>(column.null_count());
   ChunkContext ctx{name, file, meta};
   switch (column.type()) {
-    case ColumnType::kString: return WriteString(column, &ctx);
-    case ColumnType::kInt32: return WriteInt<int32_t>(column, column.int32_values(), &ctx);
+    case ColumnType::kString:
+      return WriteString(column, &ctx);
+    case ColumnType::kInt32:
+      return WriteInt<int32_t>(column, column.int32_values(), &ctx);
     case ColumnType::kInt64:
-    case ColumnType::kTimestampMs: return WriteInt<int64_t>(column, column.int64_values(), &ctx);
-    case ColumnType::kDouble: return WriteDouble(column, &ctx);
+    case ColumnType::kTimestampMs:
+      return WriteInt<int64_t>(column, column.int64_values(), &ctx);
+    case ColumnType::kDouble:
+      return WriteDouble(column, &ctx);
   }
   return Status::Internal("unknown column type");
 }
@@ -125,11 +129,10 @@ Status ColumnChunkWriter::WriteInt(const Column& column, std::span<const T> valu
   bool use_dictionary = false;
   if (options_.dictionary && range.any) {
     if (indices_.size() < valid_values) indices_.resize(valid_values);
-    use_dictionary =
-        dict->Build(values, valid, range.min, range.max, LimitsFor(valid_values, options_),
-                    indices_.data()) &&
-        DictionaryPays(dict->size(), valid_values, dict->size() * sizeof(T),
-                       valid_values * sizeof(T));
+    use_dictionary = dict->Build(values, valid, range.min, range.max,
+                                 LimitsFor(valid_values, options_), indices_.data()) &&
+                     DictionaryPays(dict->size(), valid_values, dict->size() * sizeof(T),
+                                    valid_values * sizeof(T));
   }
 
   if (use_dictionary) {
@@ -191,9 +194,9 @@ Status ColumnChunkWriter::WriteString(const Column& column, ChunkContext* ctx) {
   bool use_dictionary = false;
   if (options_.dictionary && valid_values > 0) {
     if (indices_.size() < valid_values) indices_.resize(valid_values);
-    use_dictionary = dict_str_.Build(column, LimitsFor(valid_values, options_), indices_.data()) &&
-                     DictionaryPays(dict_str_.size(), valid_values, dict_str_.plain_bytes(),
-                                    plain_bytes);
+    use_dictionary =
+        dict_str_.Build(column, LimitsFor(valid_values, options_), indices_.data()) &&
+        DictionaryPays(dict_str_.size(), valid_values, dict_str_.plain_bytes(), plain_bytes);
   }
 
   ChunkStatistics& stats = ctx->meta->stats;
@@ -304,8 +307,7 @@ Status ColumnChunkWriter::WriteDataPages(const Column& column, size_t rows_per_p
   return Status::Ok();
 }
 
-void ColumnChunkWriter::AppendDefinitionLevels(std::span<const uint8_t> valid,
-                                               size_t valid_count) {
+void ColumnChunkWriter::AppendDefinitionLevels(std::span<const uint8_t> valid, size_t valid_count) {
   const size_t length_at = page_.size();
   page_.Extend(4);
   if (valid_count == valid.size()) {

@@ -38,6 +38,19 @@ inline uint64_t HashInt(T v) {
   return Mix(static_cast<uint64_t>(v) ^ kSeed0, kSeed1);
 }
 
+// Equality of two byte strings of the same length `n`; inline loads for the
+// short strings (addresses, MACs, names) that dominate flow data, where a
+// memcmp call costs more than the comparison.
+inline bool SameBytes(const char* a, const char* b, size_t n) {
+  if (n >= 8 && n <= 16) {
+    return ((Load64(a) ^ Load64(b)) | (Load64(a + n - 8) ^ Load64(b + n - 8))) == 0;
+  }
+  if (n >= 4 && n < 8) {
+    return ((Load32(a) ^ Load32(b)) | (Load32(a + n - 4) ^ Load32(b + n - 4))) == 0;
+  }
+  return std::memcmp(a, b, n) == 0;
+}
+
 inline bool HitProbeLimit(const DictionaryLimits& limits, size_t seen, size_t distinct) {
   return limits.probe_values != 0 && seen == limits.probe_values &&
          static_cast<double>(distinct) > limits.probe_fraction * static_cast<double>(seen);
@@ -90,8 +103,8 @@ bool IntDictionary<T>::Build(std::span<const T> values, std::span<const uint8_t>
 // value - min: no hashing and no probing. The array is kept between chunks
 // and only the touched slots are cleared afterwards.
 template <typename T>
-bool IntDictionary<T>::BuildDirect(std::span<const T> values, std::span<const uint8_t> valid,
-                                   T min, const DictionaryLimits& limits, uint32_t* indices) {
+bool IntDictionary<T>::BuildDirect(std::span<const T> values, std::span<const uint8_t> valid, T min,
+                                   const DictionaryLimits& limits, uint32_t* indices) {
   if (direct_.empty()) direct_.assign(kDirectRange, kEmpty);
   const auto base = static_cast<uint64_t>(min);
   const size_t max_entries = std::min(limits.max_entries, limits.max_bytes / sizeof(T));
@@ -214,7 +227,8 @@ bool StringDictionary::Build(const Column& column, const DictionaryLimits& limit
         if (entries_.size() * 2 > slots_.size()) GrowHashTable();
         break;
       }
-      if (s.hash == tag && entries_[s.index] == v) {
+      if (s.hash == tag && entries_[s.index].size() == v.size() &&
+          SameBytes(entries_[s.index].data(), v.data(), v.size())) {
         index = s.index;
         break;
       }

@@ -30,8 +30,8 @@ void AppendSchemaElement(const Field& field, CompactWriter* w) {
   switch (field.type) {
     case ColumnType::kString:
       w->I32Field(6, E(format::ConvertedType::kUtf8));
-      w->BeginStructField(10);   // logicalType
-      w->EmptyStructField(1);    // STRING
+      w->BeginStructField(10);  // logicalType
+      w->EmptyStructField(1);   // STRING
       w->EndStruct();
       break;
     case ColumnType::kTimestampMs:
@@ -103,17 +103,21 @@ void AppendColumnChunk(const Field& field, const ColumnChunkMeta& c, CompactWrit
 
 format::Type PhysicalType(ColumnType type) {
   switch (type) {
-    case ColumnType::kString: return format::Type::kByteArray;
-    case ColumnType::kInt32: return format::Type::kInt32;
+    case ColumnType::kString:
+      return format::Type::kByteArray;
+    case ColumnType::kInt32:
+      return format::Type::kInt32;
     case ColumnType::kInt64:
-    case ColumnType::kTimestampMs: return format::Type::kInt64;
-    case ColumnType::kDouble: return format::Type::kDouble;
+    case ColumnType::kTimestampMs:
+      return format::Type::kInt64;
+    case ColumnType::kDouble:
+      return format::Type::kDouble;
   }
   return format::Type::kByteArray;
 }
 
-void AppendDataPageHeader(int32_t uncompressed_size, int32_t compressed_size,
-                          int32_t num_values, format::Encoding encoding, std::string* out) {
+void AppendDataPageHeader(int32_t uncompressed_size, int32_t compressed_size, int32_t num_values,
+                          format::Encoding encoding, std::string* out) {
   CompactWriter w(out);
   w.BeginStruct();
   w.I32Field(1, E(format::PageType::kDataPage));

@@ -27,7 +27,7 @@ struct ColumnChunkMeta {
   // false: PLAIN data pages only.
   bool dictionary = false;
   int32_t data_pages = 0;
-  int64_t num_values = 0;  // rows, nulls included
+  int64_t num_values = 0;               // rows, nulls included
   int64_t total_uncompressed_size = 0;  // page headers included
   int64_t total_compressed_size = 0;    // page headers included
   int64_t data_page_offset = 0;
@@ -35,9 +35,7 @@ struct ColumnChunkMeta {
   ChunkStatistics stats;
 
   // Offset of the chunk's first page.
-  int64_t start_offset() const {
-    return dictionary ? dictionary_page_offset : data_page_offset;
-  }
+  int64_t start_offset() const { return dictionary ? dictionary_page_offset : data_page_offset; }
 };
 
 struct RowGroupMeta {
@@ -50,8 +48,8 @@ struct RowGroupMeta {
 
 // Appends a PageHeader for a DATA_PAGE (v1) whose values use `encoding` and
 // whose definition levels (and absent repetition levels) use RLE.
-void AppendDataPageHeader(int32_t uncompressed_size, int32_t compressed_size,
-                          int32_t num_values, format::Encoding encoding, std::string* out);
+void AppendDataPageHeader(int32_t uncompressed_size, int32_t compressed_size, int32_t num_values,
+                          format::Encoding encoding, std::string* out);
 
 // Appends a PageHeader for a DICTIONARY_PAGE of `num_values` PLAIN entries.
 void AppendDictionaryPageHeader(int32_t uncompressed_size, int32_t compressed_size,

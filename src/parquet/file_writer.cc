@@ -42,7 +42,8 @@ uint64_t FileWriter::bytes_written() const { return file_->Size(); }
 
 Status FileWriter::CheckUsable() const {
   switch (state_) {
-    case State::kOpen: return Status::Ok();
+    case State::kOpen:
+      return Status::Ok();
     case State::kFinished:
       return Status::InvalidArgument("parquet writer: already finished");
     case State::kFailed:

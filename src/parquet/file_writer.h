@@ -47,8 +47,7 @@ class FileWriter {
   // Validates `options` and `schema` (at least one field, non-empty unique
   // names). Writes nothing yet. Errors: kInvalidArgument.
   static Result<std::unique_ptr<FileWriter>> Create(std::unique_ptr<WritableFile> file,
-                                                    const Schema& schema,
-                                                    WriterOptions options);
+                                                    const Schema& schema, WriterOptions options);
 
   // Use Create(); public only for std::make_unique (the tag is private).
   FileWriter(CreateTag, std::unique_ptr<WritableFile> file, const Schema& schema,

@@ -175,10 +175,9 @@ TEST(FileWriter, CreateValidates) {
   FileLog log;
   WriterOptions bad;
   bad.zstd_level = 99;
-  EXPECT_EQ(FileWriter::Create(std::make_unique<MemoryFile>(&log), TwoColumns(), bad)
-                .status()
-                .code(),
-            StatusCode::kInvalidArgument);
+  EXPECT_EQ(
+      FileWriter::Create(std::make_unique<MemoryFile>(&log), TwoColumns(), bad).status().code(),
+      StatusCode::kInvalidArgument);
   const Schema empty({});
   EXPECT_FALSE(FileWriter::Create(std::make_unique<MemoryFile>(&log), empty, {}).ok());
   const Schema dup({{"a", ColumnType::kInt32}, {"a", ColumnType::kInt64}});
@@ -201,11 +200,19 @@ TEST(FileWriter, FlowSchemaAllNullAndAllValidColumns) {
         continue;
       }
       switch (col.type()) {
-        case ColumnType::kString: col.AppendString("s"); break;
-        case ColumnType::kInt32: col.AppendInt32(i); break;
+        case ColumnType::kString:
+          col.AppendString("s");
+          break;
+        case ColumnType::kInt32:
+          col.AppendInt32(i);
+          break;
         case ColumnType::kInt64:
-        case ColumnType::kTimestampMs: col.AppendInt64(i); break;
-        case ColumnType::kDouble: col.AppendDouble(i); break;
+        case ColumnType::kTimestampMs:
+          col.AppendInt64(i);
+          break;
+        case ColumnType::kDouble:
+          col.AppendDouble(i);
+          break;
       }
     }
   }

@@ -19,9 +19,12 @@ PageCompressor::~PageCompressor() = default;
 
 format::CompressionCodec PageCompressor::codec() const {
   switch (compression_) {
-    case Compression::kNone: return format::CompressionCodec::kUncompressed;
-    case Compression::kSnappy: return format::CompressionCodec::kSnappy;
-    case Compression::kZstd: return format::CompressionCodec::kZstd;
+    case Compression::kNone:
+      return format::CompressionCodec::kUncompressed;
+    case Compression::kSnappy:
+      return format::CompressionCodec::kSnappy;
+    case Compression::kZstd:
+      return format::CompressionCodec::kZstd;
   }
   return format::CompressionCodec::kUncompressed;
 }
@@ -47,8 +50,8 @@ Result<std::string_view> PageCompressor::Compress(std::string_view input) {
         zstd_ = std::move(ctx);
       }
       out_.Reserve(ZSTD_compressBound(input.size()));
-      const size_t n = ZSTD_compressCCtx(zstd_->cctx, out_.data(), out_.capacity(),
-                                         input.data(), input.size(), zstd_level_);
+      const size_t n = ZSTD_compressCCtx(zstd_->cctx, out_.data(), out_.capacity(), input.data(),
+                                         input.size(), zstd_level_);
       if (ZSTD_isError(n)) {
         return Status::Internal(std::string("zstd compression failed: ") + ZSTD_getErrorName(n));
       }

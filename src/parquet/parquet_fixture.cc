@@ -46,11 +46,20 @@ namespace {
 const Schema& FixtureSchema() {
   using T = ColumnType;
   static const Schema schema({
-      {"id", T::kInt64},       {"i32", T::kInt32},       {"i64", T::kInt64},
-      {"dbl", T::kDouble},     {"ts", T::kTimestampMs},  {"s_low", T::kString},
-      {"s_high", T::kString},  {"s_long", T::kString},   {"port", T::kInt32},
-      {"all_null", T::kString}, {"const_i64", T::kInt64}, {"dzero", T::kDouble},
-      {"dnegzero", T::kDouble}, {"dnan", T::kDouble},
+      {"id", T::kInt64},
+      {"i32", T::kInt32},
+      {"i64", T::kInt64},
+      {"dbl", T::kDouble},
+      {"ts", T::kTimestampMs},
+      {"s_low", T::kString},
+      {"s_high", T::kString},
+      {"s_long", T::kString},
+      {"port", T::kInt32},
+      {"all_null", T::kString},
+      {"const_i64", T::kInt64},
+      {"dzero", T::kDouble},
+      {"dnegzero", T::kDouble},
+      {"dnan", T::kDouble},
   });
   return schema;
 }
@@ -60,31 +69,48 @@ void FillRow(int64_t i, ColumnBatch* b) {
   b->column(0).AppendInt64(i);
 
   Column& i32 = b->column(1);
-  if (i % 7 == 3) i32.AppendNull();
-  else if (i % 11 == 0) i32.AppendInt32(std::numeric_limits<int32_t>::min());
-  else if (i % 11 == 1) i32.AppendInt32(std::numeric_limits<int32_t>::max());
-  else i32.AppendInt32(static_cast<int32_t>((i * 7919) % 20001 - 10000));
+  if (i % 7 == 3)
+    i32.AppendNull();
+  else if (i % 11 == 0)
+    i32.AppendInt32(std::numeric_limits<int32_t>::min());
+  else if (i % 11 == 1)
+    i32.AppendInt32(std::numeric_limits<int32_t>::max());
+  else
+    i32.AppendInt32(static_cast<int32_t>((i * 7919) % 20001 - 10000));
 
   Column& i64 = b->column(2);
-  if (i % 5 == 1) i64.AppendNull();
-  else if (i % 13 == 0) i64.AppendInt64(std::numeric_limits<int64_t>::min());
-  else if (i % 13 == 2) i64.AppendInt64(std::numeric_limits<int64_t>::max());
-  else i64.AppendInt64((i - 1500) * 1000000007);
+  if (i % 5 == 1)
+    i64.AppendNull();
+  else if (i % 13 == 0)
+    i64.AppendInt64(std::numeric_limits<int64_t>::min());
+  else if (i % 13 == 2)
+    i64.AppendInt64(std::numeric_limits<int64_t>::max());
+  else
+    i64.AppendInt64((i - 1500) * 1000000007);
 
   Column& dbl = b->column(3);
-  if (i % 9 == 4) dbl.AppendNull();
-  else if (i % 17 == 0) dbl.AppendDouble(std::numeric_limits<double>::quiet_NaN());
-  else if (i % 17 == 1) dbl.AppendDouble(-0.0);
-  else if (i % 17 == 2) dbl.AppendDouble(0.0);
-  else dbl.AppendDouble(static_cast<double>(i - 1000) / 8);
+  if (i % 9 == 4)
+    dbl.AppendNull();
+  else if (i % 17 == 0)
+    dbl.AppendDouble(std::numeric_limits<double>::quiet_NaN());
+  else if (i % 17 == 1)
+    dbl.AppendDouble(-0.0);
+  else if (i % 17 == 2)
+    dbl.AppendDouble(0.0);
+  else
+    dbl.AppendDouble(static_cast<double>(i - 1000) / 8);
 
   Column& ts = b->column(4);
-  if (i % 6 == 5) ts.AppendNull();
-  else ts.AppendInt64(1700000000000 + 1000 * i + i % 3);
+  if (i % 6 == 5)
+    ts.AppendNull();
+  else
+    ts.AppendInt64(1700000000000 + 1000 * i + i % 3);
 
   Column& s_low = b->column(5);
-  if (i % 10 == 9) s_low.AppendNull();
-  else s_low.AppendString(kLow[i % 5]);
+  if (i % 10 == 9)
+    s_low.AppendNull();
+  else
+    s_low.AppendString(kLow[i % 5]);
 
   Column& s_high = b->column(6);
   if (i % 4 == 2) {
@@ -125,7 +151,8 @@ void FillRow(int64_t i, ColumnBatch* b) {
 
 Status WriteTypes(const std::string& path, const WriterOptions& options) {
   FLOWLAKE_ASSIGN_OR_RETURN(auto file, NewPosixWritableFile(path));
-  FLOWLAKE_ASSIGN_OR_RETURN(auto writer, FileWriter::Create(std::move(file), FixtureSchema(), options));
+  FLOWLAKE_ASSIGN_OR_RETURN(auto writer,
+                            FileWriter::Create(std::move(file), FixtureSchema(), options));
   ColumnBatch batch(FixtureSchema());
   int64_t i = 0;
   for (int64_t rows : {1000, 1000, 500, 1}) {

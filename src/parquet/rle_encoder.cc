@@ -7,7 +7,7 @@
 namespace flowlake::parquet {
 namespace {
 
-constexpr size_t kMinRleRun = 8;
+constexpr size_t kMinRleRun = 8;  // also the bit-packing group size
 
 void PutVarint(uint64_t v, ByteBuffer* out) {
   uint8_t* p = out->Extend(10);
@@ -93,31 +93,38 @@ void PutLiteral(const T* v, size_t count, int width, ByteBuffer* out) {
   }
 }
 
+// True when v[0..8) are all equal. Branch-free, so that the common case of
+// literal data (no run) costs a few instructions per group of 8.
+bool GroupIsRun(const uint32_t* v) {
+  uint32_t diff = 0;
+  for (int k = 1; k < 8; ++k) diff |= v[k] ^ v[0];
+  return diff == 0;
+}
+
+bool GroupIsRun(const uint8_t* v) {
+  uint64_t word;
+  std::memcpy(&word, v, 8);
+  return word == v[0] * 0x0101010101010101ULL;
+}
+
+// Walks groups of 8 values aligned to the start of the pending literal run.
+// A group whose 8 values are equal starts an RLE run, extended to the end of
+// the repeat. This is the same as "an RLE run for every repeat of >= 8 that
+// is still >= 8 after lending values to pad the literal before it", but
+// needs no per-value work on literal data.
 template <typename T>
 void EncodeHybrid(const T* v, size_t n, int width, ByteBuffer* out) {
   size_t literal_start = 0;
   size_t i = 0;
-  while (i < n) {
-    const size_t j = RunEnd(v, i, n);
-    size_t run = j - i;
-    if (run >= kMinRleRun) {
-      const size_t pending = i - literal_start;
-      if (pending > 0) {
-        // A literal run holds whole groups of 8: borrow the head of this
-        // repeat to complete the last group, if enough repeat remains.
-        const size_t pad = (8 - pending % 8) % 8;
-        if (run - pad < kMinRleRun) {
-          i = j;  // the repeat is too short to split: keep it literal
-          continue;
-        }
-        PutLiteral(v + literal_start, pending + pad, width, out);
-        i += pad;
-        run -= pad;
-      }
-      AppendRleRun(v[i], run, width, out);
-      literal_start = j;
+  while (i + kMinRleRun <= n) {
+    if (!GroupIsRun(v + i)) {
+      i += 8;
+      continue;
     }
-    i = j;
+    if (i > literal_start) PutLiteral(v + literal_start, i - literal_start, width, out);
+    const size_t j = RunEnd(v, i, n);
+    AppendRleRun(v[i], j - i, width, out);
+    literal_start = i = j;
   }
   if (literal_start < n) PutLiteral(v + literal_start, n - literal_start, width, out);
 }

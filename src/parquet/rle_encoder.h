@@ -7,8 +7,9 @@
 //   bit-packed-run := varint(groups << 1 | 1) groups*8 values packed LSB-first
 //
 // Choices (the format leaves them to the writer): a repeat of >= 8 equal
-// values becomes an RLE run unless it is needed to pad a preceding literal
-// run to a multiple of 8 values; everything else is bit-packed; the last
+// values becomes an RLE run, after lending values to pad the literal run
+// before it to a multiple of 8, if >= 8 remain; everything else is
+// bit-packed; the last
 // bit-packed run is padded with zero values, which readers ignore because
 // they know how many values the page holds.
 //

@@ -71,8 +71,7 @@ TEST(RleHybrid, BitWidth) {
 
 TEST(RleHybrid, EncodingsMdBitPackingExample) {
   // Encodings.md: 0..7 with bit width 3 pack to 10001000 11000110 11111010.
-  EXPECT_EQ(Encode({0, 1, 2, 3, 4, 5, 6, 7}, 3),
-            (std::vector<uint8_t>{0x03, 0x88, 0xC6, 0xFA}));
+  EXPECT_EQ(Encode({0, 1, 2, 3, 4, 5, 6, 7}, 3), (std::vector<uint8_t>{0x03, 0x88, 0xC6, 0xFA}));
 }
 
 TEST(RleHybrid, RleRun) {
@@ -91,8 +90,7 @@ TEST(RleHybrid, ShortRepeatAfterLiteralsStaysLiteral) {
   // under the 8 minimum, so everything is bit-packed: 13 values, 2 groups.
   std::vector<uint32_t> v = {1, 2, 3};
   v.insert(v.end(), 10, 4);
-  EXPECT_EQ(Encode(v, 3),
-            (std::vector<uint8_t>{0x05, 0xD1, 0x48, 0x92, 0x24, 0x49, 0x00}));
+  EXPECT_EQ(Encode(v, 3), (std::vector<uint8_t>{0x05, 0xD1, 0x48, 0x92, 0x24, 0x49, 0x00}));
 }
 
 TEST(RleHybrid, LongRepeatAfterLiteralsPadsThenRuns) {

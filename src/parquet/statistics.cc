@@ -14,32 +14,39 @@ std::string EncodePlain(T v) {
   return s;
 }
 
-// Branch-free select so the loop vectorizes: null slots become the identity
-// of min (type max) and of max (type lowest).
+// Plain reductions the vectorizer recognizes; nulls are folded in with a
+// branch-free select of the identity (type max for min, lowest for max).
 template <typename T>
-MinMax<T> IntMinMax(std::span<const T> values, std::span<const uint8_t> valid) {
-  MinMax<T> r;
-  T lo = std::numeric_limits<T>::max();
-  T hi = std::numeric_limits<T>::lowest();
-  if (valid.empty()) {
-    for (T v : values) {
-      lo = std::min(lo, v);
-      hi = std::max(hi, v);
+MinMax<T> IntMinMax(const T* v, const uint8_t* ok, size_t n) {
+  constexpr T kHi = std::numeric_limits<T>::max();
+  constexpr T kLo = std::numeric_limits<T>::lowest();
+  T lo = kHi, hi = kLo;
+  size_t n_valid = n;
+  if (ok == nullptr) {
+    for (size_t i = 0; i < n; ++i) {
+      lo = v[i] < lo ? v[i] : lo;
+      hi = v[i] > hi ? v[i] : hi;
     }
-    r.any = !values.empty();
   } else {
-    size_t n_valid = 0;
-    for (size_t i = 0; i < values.size(); ++i) {
-      const bool ok = valid[i] != 0;
-      lo = std::min(lo, ok ? values[i] : std::numeric_limits<T>::max());
-      hi = std::max(hi, ok ? values[i] : std::numeric_limits<T>::lowest());
-      n_valid += valid[i];
+    n_valid = 0;
+    for (size_t i = 0; i < n; ++i) {
+      const T x_lo = ok[i] ? v[i] : kHi;
+      const T x_hi = ok[i] ? v[i] : kLo;
+      lo = x_lo < lo ? x_lo : lo;
+      hi = x_hi > hi ? x_hi : hi;
+      n_valid += ok[i];
     }
-    r.any = n_valid > 0;
   }
+  MinMax<T> r;
   r.min = lo;
   r.max = hi;
+  r.any = n_valid > 0;
   return r;
+}
+
+template <typename T>
+MinMax<T> IntMinMax(std::span<const T> values, std::span<const uint8_t> valid) {
+  return IntMinMax(values.data(), valid.empty() ? nullptr : valid.data(), values.size());
 }
 
 template <typename T>

@@ -44,9 +44,11 @@ std::string Hex(uint64_t v, int digits) {
 struct Pools {
   std::vector<std::string> internal, external, v6, macs, domains, sni, ja3c, ja3s, hosts;
   explicit Pools(Rng& rng) {
-    for (int i = 0; i < 2000; ++i) internal.push_back(Ipv4((10u << 24) | (20u << 16) | rng.Below(65536)));
+    for (int i = 0; i < 2000; ++i)
+      internal.push_back(Ipv4((10u << 24) | (20u << 16) | rng.Below(65536)));
     for (int i = 0; i < 20000; ++i) external.push_back(Ipv4(0x0B000000u + rng.Below(0xC0000000u)));
-    for (int i = 0; i < 500; ++i) v6.push_back("2001:db8:" + Hex(rng.Below(65536), 4) + "::" + Hex(rng.Below(65536), 4));
+    for (int i = 0; i < 500; ++i)
+      v6.push_back("2001:db8:" + Hex(rng.Below(65536), 4) + "::" + Hex(rng.Below(65536), 4));
     for (int i = 0; i < 40; ++i) {
       const uint64_t m = rng.Next();
       std::string mac;
@@ -61,7 +63,9 @@ struct Pools {
       domains.push_back("host" + std::to_string(rng.Below(500)) + ".svc" + std::to_string(i) +
                         ".example." + kTlds[rng.Below(5)]);
     }
-    for (int i = 0; i < 1500; ++i) sni.push_back("api" + std::to_string(i) + ".cdn" + std::to_string(rng.Below(80)) + ".example.com");
+    for (int i = 0; i < 1500; ++i)
+      sni.push_back("api" + std::to_string(i) + ".cdn" + std::to_string(rng.Below(80)) +
+                    ".example.com");
     for (int i = 0; i < 60; ++i) ja3c.push_back(Hex(rng.Next(), 16) + Hex(rng.Next(), 16));
     for (int i = 0; i < 30; ++i) ja3s.push_back(Hex(rng.Next(), 16) + Hex(rng.Next(), 16));
     for (int i = 0; i < 300; ++i) hosts.push_back("www.site" + std::to_string(i) + ".example.org");
@@ -80,8 +84,8 @@ void FillSyntheticFlows(size_t rows, uint64_t seed, int64_t start_ms, FlowBatch*
   static const char* kProbes[] = {"dc1-probe-a", "dc1-probe-b", "dc2"};
   static const char* kExporters[] = {"192.0.2.10", "192.0.2.11", "198.51.100.7"};
   static const int kPorts[] = {443, 80, 53, 22, 123, 445, 3389, 8080, 993, 25};
-  static const char* kL7[] = {"TLS.Google", "TLS", "DNS", "HTTP", "TLS.YouTube", "QUIC", "SSH",
-                              "NTP", "SMBv23", "DNS.Amazon", "TLS.Microsoft", "ICMP"};
+  static const char* kL7[] = {"TLS.Google", "TLS", "DNS",    "HTTP",       "TLS.YouTube",   "QUIC",
+                              "SSH",        "NTP", "SMBv23", "DNS.Amazon", "TLS.Microsoft", "ICMP"};
   static const char* kMethods[] = {"GET", "POST", "PUT", "HEAD"};
   static const int kFlags[] = {27, 26, 2, 18, 24, 31, 17, 30};
 
@@ -89,14 +93,16 @@ void FillSyntheticFlows(size_t rows, uint64_t seed, int64_t start_ms, FlowBatch*
   batch->Reserve(rows);
   auto& b = *batch;
   for (size_t i = 0; i < rows; ++i) {
-    const uint32_t kind = rng.Below(100);  // 0-24 DNS, 25-29 HTTP, 30-69 TLS, 70-97 other TCP/UDP, 98-99 ICMP
+    const uint32_t kind =
+        rng.Below(100);  // 0-24 DNS, 25-29 HTTP, 30-69 TLS, 70-97 other TCP/UDP, 98-99 ICMP
     const bool dns = kind < 25, http = kind >= 25 && kind < 30, tls = kind >= 30 && kind < 70;
     const bool icmp = kind >= 98;
     const bool tcp = !dns && !icmp && (http || tls || rng.Chance(0.7));
     const bool v6 = rng.Chance(0.08);
     b.column(kProbe).AppendString(kProbes[rng.Skewed(3)]);
     b.column(kExporterIp).AppendString(kExporters[rng.Skewed(3)]);
-    b.column(kSrcIp).AppendString(v6 ? pools->v6[rng.Skewed(500)] : pools->internal[rng.Skewed(2000)]);
+    b.column(kSrcIp).AppendString(v6 ? pools->v6[rng.Skewed(500)]
+                                     : pools->internal[rng.Skewed(2000)]);
     b.column(kDstIp).AppendString(v6 ? pools->v6[rng.Skewed(500)]
                                      : pools->external[rng.Skewed(20000)]);
     const int dst_port = dns ? 53 : http ? 80 : tls ? 443 : kPorts[rng.Skewed(10)];
@@ -109,7 +115,11 @@ void FillSyntheticFlows(size_t rows, uint64_t seed, int64_t start_ms, FlowBatch*
     }
     b.column(kProtocol).AppendInt32(icmp ? 1 : tcp ? 6 : 17);
     b.column(kIpVersion).AppendInt32(v6 ? 6 : 4);
-    const uint32_t l7 = dns ? 2 : http ? 3 : tls ? (rng.Chance(0.5) ? 0 : 1 + 3 * rng.Below(2)) : icmp ? 11 : 5 + rng.Below(6);
+    const uint32_t l7 = dns    ? 2
+                        : http ? 3
+                        : tls  ? (rng.Chance(0.5) ? 0 : 1 + 3 * rng.Below(2))
+                        : icmp ? 11
+                               : 5 + rng.Below(6);
     b.column(kL7Master).AppendInt32(static_cast<int32_t>(l7 == 0 ? 91 : l7 * 7));
     b.column(kL7App).AppendInt32(static_cast<int32_t>(l7 * 13 + 1));
     b.column(kL7Name).AppendString(kL7[l7]);
@@ -119,7 +129,8 @@ void FillSyntheticFlows(size_t rows, uint64_t seed, int64_t start_ms, FlowBatch*
     b.column(kOutBytes).AppendInt64(out_bytes);
     b.column(kInPkts).AppendInt64(1 + in_bytes / 700);
     b.column(kOutPkts).AppendInt64(1 + out_bytes / 900);
-    const int64_t start = start_ms + static_cast<int64_t>(i) - static_cast<int64_t>(rng.Below(30000));
+    const int64_t start =
+        start_ms + static_cast<int64_t>(i) - static_cast<int64_t>(rng.Below(30000));
     const auto duration = static_cast<int64_t>(-std::log(1 - rng.Unit()) * 4000);
     b.column(kStartTime).AppendInt64(start);
     b.column(kEndTime).AppendInt64(start + duration);
@@ -160,8 +171,8 @@ void FillSyntheticFlows(size_t rows, uint64_t seed, int64_t start_ms, FlowBatch*
     }
     if (http) {
       const uint32_t host = rng.Skewed(300);
-      b.column(kHttpUrl).AppendString("/p" + std::to_string(rng.Skewed(200)) + "/item?id=" +
-                                      std::to_string(rng.Below(1000000)));
+      b.column(kHttpUrl).AppendString("/p" + std::to_string(rng.Skewed(200)) +
+                                      "/item?id=" + std::to_string(rng.Below(1000000)));
       b.column(kHttpHost).AppendString(pools->hosts[host]);
       b.column(kHttpMethod).AppendString(kMethods[rng.Skewed(4)]);
       b.column(kHttpRetCode).AppendInt32(rng.Chance(0.9) ? 200 : 404);

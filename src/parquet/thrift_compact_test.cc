@@ -49,10 +49,10 @@ TEST(ThriftCompact, ShortFieldHeadersAndStop) {
   std::string out;
   CompactWriter w(&out);
   w.BeginStruct();
-  w.I32Field(1, 3);     // delta 1, type 5; zigzag(3) = 6
-  w.I64Field(2, -1);    // delta 1, type 6; zigzag(-1) = 1
+  w.I32Field(1, 3);         // delta 1, type 5; zigzag(3) = 6
+  w.I64Field(2, -1);        // delta 1, type 6; zigzag(-1) = 1
   w.BinaryField(4, "abc");  // delta 2, type 8; length 3
-  w.I16Field(5, 5);     // delta 1, type 4; zigzag(5) = 10
+  w.I16Field(5, 5);         // delta 1, type 4; zigzag(5) = 10
   w.EndStruct();
   EXPECT_EQ(Bytes(out), (std::vector<uint8_t>{0x15, 0x06, 0x16, 0x01, 0x28, 0x03, 'a', 'b', 'c',
                                               0x14, 0x0A, 0x00}));
@@ -63,13 +63,13 @@ TEST(ThriftCompact, LongFieldHeaderWhenDeltaAbove15OrNotIncreasing) {
   std::string out;
   CompactWriter w(&out);
   w.BeginStruct();
-  w.I32Field(1, 0);   // short: 0x15 0x00
-  w.I32Field(17, 0);  // delta 16: type byte 0x05, zigzag(17) = 34 = 0x22, value 0x00
-  w.I32Field(3, 1);   // going back: long form, zigzag(3) = 6, value 0x02
-  w.I32Field(300, 0); // zigzag(300) = 600 = varint 0xD8 0x04
+  w.I32Field(1, 0);    // short: 0x15 0x00
+  w.I32Field(17, 0);   // delta 16: type byte 0x05, zigzag(17) = 34 = 0x22, value 0x00
+  w.I32Field(3, 1);    // going back: long form, zigzag(3) = 6, value 0x02
+  w.I32Field(300, 0);  // zigzag(300) = 600 = varint 0xD8 0x04
   w.EndStruct();
-  EXPECT_EQ(Bytes(out), (std::vector<uint8_t>{0x15, 0x00, 0x05, 0x22, 0x00, 0x05, 0x06, 0x02,
-                                              0x05, 0xD8, 0x04, 0x00, 0x00}));
+  EXPECT_EQ(Bytes(out), (std::vector<uint8_t>{0x15, 0x00, 0x05, 0x22, 0x00, 0x05, 0x06, 0x02, 0x05,
+                                              0xD8, 0x04, 0x00, 0x00}));
 }
 
 TEST(ThriftCompact, BoolFieldsCarryTheValueInTheType) {
@@ -96,7 +96,8 @@ TEST(ThriftCompact, Lists) {
   w.ListField(3, ElemType::kBinary, 15);  // long form: 0xF8, size 15
   for (int i = 0; i < 15; ++i) w.BinaryElem("x");
   w.EndStruct();
-  std::vector<uint8_t> expect = {0x19, 0x35, 0x02, 0x04, 0x01, 0x19, 0x22, 0x01, 0x00, 0x19, 0xF8, 0x0F};
+  std::vector<uint8_t> expect = {0x19, 0x35, 0x02, 0x04, 0x01, 0x19,
+                                 0x22, 0x01, 0x00, 0x19, 0xF8, 0x0F};
   for (int i = 0; i < 15; ++i) {
     expect.push_back(0x01);
     expect.push_back('x');
@@ -109,19 +110,19 @@ TEST(ThriftCompact, NestedStructsRestoreTheParentFieldId) {
   std::string out;
   CompactWriter w(&out);
   w.BeginStruct();
-  w.I32Field(1, 1);          // 0x15 0x02
-  w.BeginStructField(3);     // delta 2, type 12: 0x2C
-  w.I32Field(1, 5);          // 0x15 0x0A (inner ids restart at 0)
-  w.EmptyStructField(2);     // 0x1C 0x00
-  w.EndStruct();             // 0x00
-  w.I32Field(4, 1);          // delta 1 from field 3: 0x15 0x02
+  w.I32Field(1, 1);                      // 0x15 0x02
+  w.BeginStructField(3);                 // delta 2, type 12: 0x2C
+  w.I32Field(1, 5);                      // 0x15 0x0A (inner ids restart at 0)
+  w.EmptyStructField(2);                 // 0x1C 0x00
+  w.EndStruct();                         // 0x00
+  w.I32Field(4, 1);                      // delta 1 from field 3: 0x15 0x02
   w.ListField(5, ElemType::kStruct, 1);  // 0x19 0x1C
   w.BeginStruct();
-  w.I32Field(1, 0);          // 0x15 0x00
-  w.EndStruct();             // 0x00
-  w.EndStruct();             // 0x00
-  EXPECT_EQ(Bytes(out), (std::vector<uint8_t>{0x15, 0x02, 0x2C, 0x15, 0x0A, 0x1C, 0x00, 0x00,
-                                              0x15, 0x02, 0x19, 0x1C, 0x15, 0x00, 0x00, 0x00}));
+  w.I32Field(1, 0);  // 0x15 0x00
+  w.EndStruct();     // 0x00
+  w.EndStruct();     // 0x00
+  EXPECT_EQ(Bytes(out), (std::vector<uint8_t>{0x15, 0x02, 0x2C, 0x15, 0x0A, 0x1C, 0x00, 0x00, 0x15,
+                                              0x02, 0x19, 0x1C, 0x15, 0x00, 0x00, 0x00}));
 }
 
 TEST(ParquetPageHeader, DataPageV1) {
@@ -129,9 +130,9 @@ TEST(ParquetPageHeader, DataPageV1) {
   AppendDataPageHeader(100, 50, 10, format::Encoding::kPlain, &out);
   // type DATA_PAGE 0; sizes 100 (zigzag 200 = 0xC8 0x01) and 50 (0x64);
   // field 5 (delta 2, struct) {num_values 10 (0x14), PLAIN, RLE, RLE}.
-  EXPECT_EQ(Bytes(out), (std::vector<uint8_t>{0x15, 0x00, 0x15, 0xC8, 0x01, 0x15, 0x64, 0x2C,
-                                              0x15, 0x14, 0x15, 0x00, 0x15, 0x06, 0x15, 0x06,
-                                              0x00, 0x00}));
+  EXPECT_EQ(Bytes(out),
+            (std::vector<uint8_t>{0x15, 0x00, 0x15, 0xC8, 0x01, 0x15, 0x64, 0x2C, 0x15, 0x14, 0x15,
+                                  0x00, 0x15, 0x06, 0x15, 0x06, 0x00, 0x00}));
 }
 
 TEST(ParquetPageHeader, DictionaryPage) {
@@ -139,8 +140,8 @@ TEST(ParquetPageHeader, DictionaryPage) {
   AppendDictionaryPageHeader(8, 8, 2, &out);
   // type DICTIONARY_PAGE 2 (zigzag 4); field 7 (delta 4, struct: 0x4C)
   // {num_values 2, encoding PLAIN}.
-  EXPECT_EQ(Bytes(out), (std::vector<uint8_t>{0x15, 0x04, 0x15, 0x10, 0x15, 0x10, 0x4C, 0x15,
-                                              0x04, 0x15, 0x00, 0x00, 0x00}));
+  EXPECT_EQ(Bytes(out), (std::vector<uint8_t>{0x15, 0x04, 0x15, 0x10, 0x15, 0x10, 0x4C, 0x15, 0x04,
+                                              0x15, 0x00, 0x00, 0x00}));
 }
 
 }  // namespace

@@ -6,9 +6,12 @@ namespace flowlake::parquet {
 
 std::string_view CompressionName(Compression c) {
   switch (c) {
-    case Compression::kNone: return "none";
-    case Compression::kSnappy: return "snappy";
-    case Compression::kZstd: return "zstd";
+    case Compression::kNone:
+      return "none";
+    case Compression::kSnappy:
+      return "snappy";
+    case Compression::kZstd:
+      return "zstd";
   }
   return "?";
 }
@@ -25,8 +28,8 @@ Status WriterOptions::Validate() const {
   constexpr size_t kGiB = size_t{1} << 30;
   if (zstd_level == 0 || zstd_level < ZSTD_minCLevel() || zstd_level > ZSTD_maxCLevel()) {
     return Status::InvalidArgument("parquet zstd_level " + std::to_string(zstd_level) +
-                                   " is out of range [" + std::to_string(ZSTD_minCLevel()) +
-                                   ", " + std::to_string(ZSTD_maxCLevel()) + "] or 0");
+                                   " is out of range [" + std::to_string(ZSTD_minCLevel()) + ", " +
+                                   std::to_string(ZSTD_maxCLevel()) + "] or 0");
   }
   if (page_target_bytes < 64 || page_target_bytes > kGiB) {
     return Status::InvalidArgument("parquet page_target_bytes " +
@@ -35,8 +38,7 @@ Status WriterOptions::Validate() const {
   }
   if (dictionary_max_bytes > kGiB) {
     return Status::InvalidArgument("parquet dictionary_max_bytes " +
-                                   std::to_string(dictionary_max_bytes) +
-                                   " is above 1073741824");
+                                   std::to_string(dictionary_max_bytes) + " is above 1073741824");
   }
   for (const auto& [key, value] : key_value_metadata) {
     if (key.empty()) {
