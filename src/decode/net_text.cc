@@ -1,0 +1,82 @@
+#include "decode/net_text.h"
+
+#include <arpa/inet.h>
+
+#include <cstring>
+
+namespace flowlake {
+
+bool IpAddress::IsUnspecified() const {
+  const size_t n = family == 4 ? 4 : 16;
+  for (size_t i = 0; i < n; ++i) {
+    if (bytes[i] != 0) return false;
+  }
+  return true;
+}
+
+// Hand-written rather than inet_pton/inet_ntop: glibc's inet_ntop formats
+// with sprintf, which would cost more than the rest of a flow's decoding. The
+// accepted grammar is exactly inet_pton's (checked by the tests and the
+// fuzzer's differential oracle), so the input is already canonical.
+bool ParseIpv4(std::string_view s, IpAddress* out) {
+  if (s.size() < 7 || s.size() > 15) return false;
+  size_t i = 0;
+  for (int part = 0; part < 4; ++part) {
+    if (part > 0) {
+      if (i >= s.size() || s[i] != '.') return false;
+      ++i;
+    }
+    size_t start = i;
+    unsigned v = 0;
+    while (i < s.size() && s[i] >= '0' && s[i] <= '9' && i - start < 3) {
+      v = v * 10 + static_cast<unsigned>(s[i] - '0');
+      ++i;
+    }
+    const size_t digits = i - start;
+    if (digits == 0 || v > 255 || (digits > 1 && s[start] == '0')) return false;
+    out->bytes[part] = static_cast<uint8_t>(v);
+  }
+  if (i != s.size()) return false;
+  out->family = 4;
+  std::memcpy(out->text, s.data(), s.size());
+  out->text_size = static_cast<uint8_t>(s.size());
+  return true;
+}
+
+bool ParseIpv6(std::string_view s, IpAddress* out) {
+  char buf[IpAddress::kMaxText];
+  if (s.size() < 2 || s.size() >= sizeof(buf)) return false;
+  std::memcpy(buf, s.data(), s.size());
+  buf[s.size()] = '\0';
+  if (inet_pton(AF_INET6, buf, out->bytes) != 1) return false;
+  if (inet_ntop(AF_INET6, out->bytes, out->text, sizeof(out->text)) == nullptr) return false;
+  out->family = 6;
+  out->text_size = static_cast<uint8_t>(std::strlen(out->text));
+  return true;
+}
+
+namespace {
+int HexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+}  // namespace
+
+bool ParseMac(std::string_view s, char out[kMacTextSize]) {
+  if (s.size() != kMacTextSize) return false;
+  for (size_t i = 0; i < kMacTextSize; ++i) {
+    char c = s[i];
+    if (i % 3 == 2) {
+      if (c != ':') return false;
+      out[i] = ':';
+    } else {
+      if (HexValue(c) < 0) return false;
+      out[i] = (c >= 'A' && c <= 'F') ? static_cast<char>(c - 'A' + 'a') : c;
+    }
+  }
+  return true;
+}
+
+}  // namespace flowlake

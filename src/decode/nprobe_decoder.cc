@@ -1,0 +1,948 @@
+#include "decode/nprobe_decoder.h"
+
+#include <simdjson.h>
+#include <spdlog/spdlog.h>
+
+#include <charconv>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "core/log_limiter.h"
+#include "decode/net_text.h"
+#include "decode/nprobe_fields.h"
+#include "decode/record_framer.h"
+
+namespace flowlake {
+namespace {
+
+namespace od = simdjson::ondemand;
+using simdjson::error_code;
+
+static_assert(kDecoderPadding == simdjson::SIMDJSON_PADDING,
+              "kDecoderPadding must match the simdjson build");
+static_assert(kNprobeFieldCount <= 64, "Record::present is one 64-bit mask");
+
+// [1970-01-01T00:00:00.000Z, 9999-12-31T23:59:59.999Z] in epoch ms.
+constexpr int64_t kMinTimeMs = 0;
+constexpr int64_t kMaxTimeMs = 253402300799999;
+constexpr size_t kMaxValueInMessage = 64;
+
+enum class FieldError : uint8_t {
+  kExpectedInteger,
+  kOutOfRange,
+  kExpectedNumber,
+  kExpectedString,
+  kInvalidIpv4,
+  kInvalidIpv6,
+  kInvalidMac,
+  kInvalidL7,
+  kTimeOutOfRange,
+};
+
+std::string_view Describe(FieldError e, FieldKind kind) {
+  switch (e) {
+    case FieldError::kExpectedInteger: return "expected integer";
+    case FieldError::kOutOfRange:
+      return kind == FieldKind::kInt32 ? "integer out of range for INT32"
+                                       : "integer out of range for INT64";
+    case FieldError::kExpectedNumber: return "expected number";
+    case FieldError::kExpectedString: return "expected string";
+    case FieldError::kInvalidIpv4: return "expected IPv4 address";
+    case FieldError::kInvalidIpv6: return "expected IPv6 address";
+    case FieldError::kInvalidMac: return "expected MAC address xx:xx:xx:xx:xx:xx";
+    case FieldError::kInvalidL7: return "expected \"master.app\" or a protocol id";
+    case FieldError::kTimeOutOfRange: return "timestamp out of range [1970-01-01, 9999-12-31]";
+  }
+  return "invalid value";
+}
+
+// A bad field value, kept as views into the document until the record is
+// finished (messages are only formatted when someone reads them).
+struct FieldProblem {
+  NprobeField field;
+  FieldError error;
+  std::string_view key;    // as written in the record
+  std::string_view value;  // raw JSON text, or "object" / "array"
+};
+
+std::string FormatProblem(const FieldProblem& p) {
+  const NprobeFieldInfo& info = FieldInfo(p.field);
+  std::string s(info.label);
+  if (p.key != info.label) {
+    s += " (key \"";
+    s += p.key;
+    s += "\")";
+  }
+  s += ": ";
+  s += Describe(p.error, info.kind);
+  s += ", got ";
+  if (p.value.size() > kMaxValueInMessage) {
+    s.append(p.value.substr(0, kMaxValueInMessage));
+    s += "...";
+  } else {
+    s += p.value;
+  }
+  return s;
+}
+
+std::string_view TrimJsonSpace(std::string_view s) {
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\n' ||
+                        s.back() == '\r')) {
+    s.remove_suffix(1);
+  }
+  return s;
+}
+
+// Value errors simdjson reports for a scalar that is not the requested type
+// (or is a malformed number). They leave the document usable: the field
+// becomes null. Anything else means the document itself is broken.
+bool IsScalarError(error_code e) {
+  return e == simdjson::INCORRECT_TYPE || e == simdjson::NUMBER_ERROR ||
+         e == simdjson::NUMBER_OUT_OF_RANGE || e == simdjson::STRING_ERROR ||
+         e == simdjson::N_ATOM_ERROR || e == simdjson::T_ATOM_ERROR ||
+         e == simdjson::F_ATOM_ERROR;
+}
+
+// Strict integer text: optional '-', digits, and (as for JSON numbers) an
+// integral fraction/exponent such as "12.0" or "1e3".
+enum class IntParse : uint8_t { kOk, kNotInteger, kOutOfRange };
+IntParse ParseIntegerText(std::string_view s, int64_t* out) {
+  if (s.empty()) return IntParse::kNotInteger;
+  const char* end = s.data() + s.size();
+  auto [p, ec] = std::from_chars(s.data(), end, *out);
+  if (ec == std::errc() && p == end) return IntParse::kOk;
+  bool digits_only = ec == std::errc::result_out_of_range;
+  double d = 0;
+  auto [dp, dec] = std::from_chars(s.data(), end, d);
+  if (dp != end || (dec != std::errc() && dec != std::errc::result_out_of_range) ||
+      !std::isfinite(d) || std::floor(d) != d) {
+    return digits_only ? IntParse::kOutOfRange : IntParse::kNotInteger;
+  }
+  // 2^63 is exactly representable; anything >= it does not fit.
+  if (d >= 9223372036854775808.0 || d < -9223372036854775808.0) return IntParse::kOutOfRange;
+  *out = static_cast<int64_t>(d);
+  return IntParse::kOk;
+}
+
+bool ParseDoubleText(std::string_view s, double* out) {
+  if (s.empty()) return false;
+  const char* end = s.data() + s.size();
+  auto [p, ec] = std::from_chars(s.data(), end, *out);
+  return ec == std::errc() && p == end && std::isfinite(*out);
+}
+
+// "7.178" -> (7, 178); "13" -> (13, 0). Both parts: digits only, INT32.
+bool SplitL7(std::string_view s, int32_t* master, int32_t* app) {
+  auto part = [](std::string_view t, int32_t* v) {
+    if (t.empty() || t[0] < '0' || t[0] > '9') return false;
+    auto [p, ec] = std::from_chars(t.data(), t.data() + t.size(), *v);
+    return ec == std::errc() && p == t.data() + t.size();
+  };
+  size_t dot = s.find('.');
+  if (dot == std::string_view::npos) {
+    *app = 0;
+    return part(s, master);
+  }
+  return part(s.substr(0, dot), master) && part(s.substr(dot + 1), app);
+}
+
+// Multiplies epoch `v` in `kind` units to ms; false on overflow.
+bool ToEpochMs(int64_t v, FieldKind kind, int64_t* ms) {
+  switch (kind) {
+    case FieldKind::kTimeMs: *ms = v; return true;
+    case FieldKind::kTimeUs:
+      // Floor division, so -1 us is before the epoch, not at it.
+      *ms = v / 1000 - ((v % 1000) < 0 ? 1 : 0);
+      return true;
+    case FieldKind::kTimeSec: return !__builtin_mul_overflow(v, int64_t{1000}, ms);
+    default: return false;
+  }
+}
+
+std::string_view JsonTypeName(od::json_type t) {
+  switch (t) {
+    case od::json_type::array: return "array";
+    case od::json_type::object: return "object";
+    case od::json_type::number: return "number";
+    case od::json_type::string: return "string";
+    case od::json_type::boolean: return "boolean";
+    case od::json_type::null: return "null";
+  }
+  return "value";
+}
+
+// One decoded object. Reused for every record: Reset() only clears the
+// masks, so decoding a flow touches no heap.
+struct Record {
+  struct Slot {
+    int64_t i = 0;
+    double d = 0;
+    std::string_view s;  // string value; raw text for timestamps
+  };
+  static constexpr size_t kMaxProblems = 8;
+
+  uint64_t present = 0;  // bit per NprobeField with a usable value
+  uint64_t errored = 0;  // bit per NprobeField whose value was bad
+  uint32_t unknown = 0;
+  uint32_t num_problems = 0;
+  int32_t l7_app = 0;
+  std::array<Slot, kNprobeFieldCount> v{};
+  std::array<IpAddress, kNprobeFieldCount> ip{};  // only address fields used
+  std::array<std::array<char, kMacTextSize>, 2> mac{};
+  std::array<FieldProblem, kMaxProblems> problems{};
+
+  void Reset() {
+    present = 0;
+    errored = 0;
+    unknown = 0;
+    num_problems = 0;
+  }
+  static uint64_t Bit(NprobeField f) { return uint64_t{1} << static_cast<unsigned>(f); }
+  bool Has(NprobeField f) const { return (present & Bit(f)) != 0; }
+  bool Errored(NprobeField f) const { return (errored & Bit(f)) != 0; }
+  Slot& at(NprobeField f) { return v[static_cast<size_t>(f)]; }
+  const Slot& at(NprobeField f) const { return v[static_cast<size_t>(f)]; }
+
+  void Set(NprobeField f) {
+    present |= Bit(f);
+    errored &= ~Bit(f);  // a later duplicate key wins
+  }
+  void Clear(NprobeField f) { present &= ~Bit(f); }
+  void Problem(NprobeField f, FieldError e, std::string_view key, std::string_view value) {
+    present &= ~Bit(f);
+    errored |= Bit(f);
+    if (num_problems < kMaxProblems) problems[num_problems++] = {f, e, key, value};
+  }
+  const FieldProblem* FindProblem(NprobeField f) const {
+    for (uint32_t i = num_problems; i-- > 0;) {
+      if (problems[i].field == f) return &problems[i];
+    }
+    return nullptr;
+  }
+};
+
+// Fields copied 1:1 into their column; the others are combined in Finish().
+constexpr NprobeField kDirectFields[] = {
+    NprobeField::kProbeId,         NprobeField::kL4SrcPort,
+    NprobeField::kL4DstPort,       NprobeField::kProtocol,
+    NprobeField::kL7ProtoName,     NprobeField::kInBytes,
+    NprobeField::kOutBytes,        NprobeField::kInPkts,
+    NprobeField::kOutPkts,         NprobeField::kTcpFlags,
+    NprobeField::kClientTcpFlags,  NprobeField::kServerTcpFlags,
+    NprobeField::kInSrcMac,        NprobeField::kOutDstMac,
+    NprobeField::kSrcVlan,         NprobeField::kInputSnmp,
+    NprobeField::kOutputSnmp,      NprobeField::kSrcTos,
+    NprobeField::kMinTtl,          NprobeField::kMaxTtl,
+    NprobeField::kIcmpType,        NprobeField::kRetransmittedInPkts,
+    NprobeField::kRetransmittedOutPkts, NprobeField::kClientNwLatencyMs,
+    NprobeField::kServerNwLatencyMs, NprobeField::kApplLatencyMs,
+    NprobeField::kDnsQuery,        NprobeField::kDnsQueryType,
+    NprobeField::kDnsRetCode,      NprobeField::kHttpUrl,
+    NprobeField::kHttpHost,        NprobeField::kHttpMethod,
+    NprobeField::kHttpRetCode,     NprobeField::kTlsServerName,
+    NprobeField::kTlsVersion,      NprobeField::kJa3cHash,
+    NprobeField::kJa3sHash,
+};
+// + exporter_ip, src_ip, dst_ip, ip_version, l7_master, l7_app, start_time,
+//   end_time, duration_ms
+static_assert(std::size(kDirectFields) + 9 == kFlowColumnCount);
+
+constexpr NprobeField kStartFields[] = {NprobeField::kFlowStartMs, NprobeField::kFlowStartUs,
+                                        NprobeField::kFlowStartSec, NprobeField::kFirstSwitched};
+constexpr NprobeField kEndFields[] = {NprobeField::kFlowEndMs, NprobeField::kFlowEndUs,
+                                      NprobeField::kFlowEndSec, NprobeField::kLastSwitched};
+
+enum class RejectKind : uint8_t { kInvalidJson, kNotObject, kMissingFields, kTooLarge };
+
+}  // namespace
+
+class NprobeDecoder::Impl {
+ public:
+  explicit Impl(const DecoderConfig& config)
+      : config_(config),
+        reject_log_(config.log_per_second, config.log_burst),
+        field_log_(config.log_per_second, config.log_burst) {}
+
+  uint64_t DecodeChunk(const char* data, size_t size, size_t capacity, std::string_view source,
+                       uint64_t first_line, uint64_t base_offset, FlowBatch& out,
+                       RejectSink& rejects) {
+    if (capacity < size || capacity - size < kDecoderPadding) {
+      copy_.resize(size + kDecoderPadding);
+      if (size != 0) std::memcpy(copy_.data(), data, size);
+      data = copy_.data();
+      capacity = copy_.size();
+    }
+    out_ = &out;
+    sink_ = &rejects;
+    RecordFramer framer(std::string_view(data, size), config_.max_record_bytes, first_line,
+                        base_offset);
+    FramedRecord record;
+    while (framer.Next(record)) {
+      SourcePosition pos{source, record.line, record.offset, -1};
+      if (record.too_large) {
+        RejectTooLarge(pos, record.text);
+        continue;
+      }
+      const size_t room = static_cast<size_t>(data + capacity - record.text.data());
+      DecodeDocument(record.text, room, pos);
+    }
+    return framer.newlines();
+  }
+
+  void DecodeMessage(std::string_view message, const SourcePosition& pos, FlowBatch& out,
+                     RejectSink& rejects) {
+    out_ = &out;
+    sink_ = &rejects;
+    if (message.size() > config_.max_record_bytes) {
+      RejectTooLarge(pos, message);
+      return;
+    }
+    copy_.resize(message.size() + kDecoderPadding);
+    if (!message.empty()) std::memcpy(copy_.data(), message.data(), message.size());
+    DecodeDocument(std::string_view(copy_.data(), message.size()), copy_.size(), pos,
+                   message);
+  }
+
+  const DecoderStats& stats() const { return stats_; }
+
+ private:
+  // Where Finish() puts a flow: straight into the caller's batch for a lone
+  // object, or into a staging batch for array elements, committed only if
+  // the whole array turns out to be valid JSON.
+  struct Target {
+    FlowBatch* batch;
+    DecoderStats* stats;
+    bool defer_rejects;
+  };
+  struct PendingReject {
+    RejectKind kind;
+    SourcePosition pos;
+    std::string reason;
+    std::string_view text;
+  };
+
+  // `text` lies in a buffer with `room` readable bytes from text.data().
+  // `raw` is what the sink receives (the caller's bytes, not our copy).
+  void DecodeDocument(std::string_view text, size_t room, const SourcePosition& pos,
+                      std::string_view raw = {}) {
+    if (raw.data() == nullptr) raw = text;
+    ++stats_.records;
+    od::document doc;
+    error_code err =
+        parser_.iterate(simdjson::padded_string_view(text.data(), text.size(), room)).get(doc);
+    od::json_type type = od::json_type::null;
+    if (!err) err = doc.type().get(type);
+    if (err) return RejectJson(pos, err, raw);
+
+    if (type == od::json_type::object) {
+      od::object obj;
+      err = doc.get_object().get(obj);
+      if (!err) err = DecodeObject(obj);
+      if (!err) err = CheckEnd(doc);
+      if (err) return RejectJson(pos, err, raw);
+      Target target{out_, &stats_, false};
+      Finish(pos, raw, target);
+    } else if (type == od::json_type::array) {
+      DecodeArray(doc, pos, text, raw);
+    } else {
+      std::string reason = "not an object: got ";
+      reason += JsonTypeName(type);
+      reason += ' ';
+      AppendTruncated(reason, TrimJsonSpace(text));
+      Reject(RejectKind::kNotObject, pos, std::move(reason), raw);
+    }
+  }
+
+  void DecodeArray(od::document& doc, const SourcePosition& pos, std::string_view text,
+                   std::string_view raw) {
+    staged_.Clear();
+    pending_.clear();
+    array_stats_ = DecoderStats();
+    Target target{&staged_, &array_stats_, true};
+    int64_t index = 0;
+    od::array array;
+    error_code err = doc.get_array().get(array);
+    if (!err) {
+      for (auto element_result : array) {
+        od::value element;
+        if ((err = std::move(element_result).get(element))) break;
+        const char* start = nullptr;
+        if (element.current_location().get(start)) start = nullptr;
+        od::json_type type;
+        if ((err = element.type().get(type))) break;
+        SourcePosition element_pos = pos;
+        element_pos.array_index = index++;
+        if (type == od::json_type::object) {
+          od::object obj;
+          if ((err = element.get_object().get(obj))) break;
+          if ((err = DecodeObject(obj))) break;
+          Finish(element_pos, ElementText(doc, start, text, raw), target);
+        } else {
+          std::string reason = "not an object: got ";
+          reason += JsonTypeName(type);
+          std::string_view element_text;
+          if (type == od::json_type::array) {
+            od::array inner;
+            if ((err = element.get_array().get(inner))) break;
+            if ((err = inner.raw_json().get(element_text))) break;
+          } else {
+            element_text = TrimJsonSpace(element.raw_json_token());
+            reason += ' ';
+            AppendTruncated(reason, element_text);
+          }
+          pending_.push_back({RejectKind::kNotObject, element_pos, std::move(reason),
+                              MapToRaw(element_text, text, raw)});
+        }
+      }
+    }
+    if (!err) err = CheckEnd(doc);
+    if (err) {
+      SourcePosition at = pos;
+      at.array_index = index > 0 ? index - 1 : -1;
+      return RejectJson(at, err, raw);
+    }
+    out_->AppendAll(staged_);
+    stats_.Add(array_stats_);
+    for (PendingReject& r : pending_) Reject(r.kind, r.pos, std::move(r.reason), r.text);
+  }
+
+  // The raw text of the array element that started at `start`, now that the
+  // iterator stands on the ',' or ']' after it.
+  std::string_view ElementText(od::document& doc, const char* start, std::string_view text,
+                               std::string_view raw) {
+    const char* end = nullptr;
+    if (start == nullptr || doc.current_location().get(end) || end < start) return raw;
+    return MapToRaw(TrimJsonSpace(std::string_view(start, static_cast<size_t>(end - start))),
+                    text, raw);
+  }
+
+  // `part` lies in `text` (maybe our copy); return the same bytes of `raw`.
+  static std::string_view MapToRaw(std::string_view part, std::string_view text,
+                                   std::string_view raw) {
+    if (part.data() < text.data() || part.data() + part.size() > text.data() + text.size()) {
+      return part;  // in the parser's string buffer; still valid for the call
+    }
+    return raw.substr(static_cast<size_t>(part.data() - text.data()), part.size());
+  }
+
+  static error_code CheckEnd(od::document& doc) {
+    const char* loc = nullptr;
+    error_code err = doc.current_location().get(loc);
+    if (err == simdjson::OUT_OF_BOUNDS) return simdjson::SUCCESS;
+    return err ? err : simdjson::TRAILING_CONTENT;
+  }
+
+  // ---- one object -> rec_ ----
+
+  error_code DecodeObject(od::object& obj) {
+    Record& rec = rec_;
+    rec.Reset();
+    for (auto field_result : obj) {
+      od::field field;
+      if (error_code err = std::move(field_result).get(field)) return err;
+      // The raw key is validated by simdjson's stage 1 (its closing quote
+      // exists); unescape only when it holds a backslash.
+      const char* raw_key = field.key().raw();
+      size_t n = 0;
+      bool escaped = false;
+      while (raw_key[n] != '"') {
+        if (raw_key[n] == '\\') {
+          escaped = true;
+          n += 2;
+        } else {
+          ++n;
+        }
+      }
+      std::string_view key(raw_key, n);
+      if (escaped) {
+        if (error_code err = field.unescaped_key().get(key)) return err;
+      }
+      const NprobeField f = LookupKey(key);
+      if (f == NprobeField::kUnknown) {
+        ++rec.unknown;
+        continue;  // simdjson skips the unread value
+      }
+      if (error_code err = DecodeValue(f, key, field.value())) return err;
+    }
+    return simdjson::SUCCESS;
+  }
+
+  // Reads the value of a known field into rec_. Returns only document-level
+  // errors; a bad value becomes a FieldProblem.
+  error_code DecodeValue(NprobeField f, std::string_view key, od::value& value) {
+    Record& rec = rec_;
+    const FieldKind kind = FieldInfo(f).kind;
+    od::json_type type;
+    if (error_code err = value.type().get(type)) return err;
+
+    if (type == od::json_type::null) {
+      bool is_null = false;
+      error_code err = value.is_null().get(is_null);
+      if (err && !IsScalarError(err)) return err;
+      if (!err && is_null) {
+        rec.Clear(f);
+        return simdjson::SUCCESS;
+      }
+      rec.Problem(f, ExpectedError(kind), key, TrimJsonSpace(value.raw_json_token()));
+      return simdjson::SUCCESS;
+    }
+    if (type == od::json_type::object || type == od::json_type::array) {
+      rec.Problem(f, ExpectedError(kind), key, JsonTypeName(type));
+      return simdjson::SUCCESS;
+    }
+    if (type == od::json_type::boolean) {
+      rec.Problem(f, ExpectedError(kind), key, TrimJsonSpace(value.raw_json_token()));
+      return simdjson::SUCCESS;
+    }
+
+    // A string or a number from here on.
+    std::string_view text;
+    bool is_string = type == od::json_type::string;
+    if (is_string) {
+      error_code err = value.get_string().get(text);
+      if (err) {
+        if (!IsScalarError(err)) return err;
+        rec.Problem(f, ExpectedError(kind), key, TrimJsonSpace(value.raw_json_token()));
+        return simdjson::SUCCESS;
+      }
+      if (text.empty()) {  // "" means absent, for every type
+        rec.Clear(f);
+        return simdjson::SUCCESS;
+      }
+    }
+
+    Record::Slot& slot = rec.at(f);
+    switch (kind) {
+      case FieldKind::kString:
+        slot.s = is_string ? text : TrimJsonSpace(value.raw_json_token());
+        rec.Set(f);
+        return simdjson::SUCCESS;
+
+      case FieldKind::kIpv4:
+      case FieldKind::kIpv6: {
+        IpAddress& ip = rec.ip[static_cast<size_t>(f)];
+        bool ok = is_string && (kind == FieldKind::kIpv4 ? ParseIpv4(text, &ip)
+                                                         : ParseIpv6(text, &ip));
+        if (!ok) {
+          rec.Problem(f, ExpectedError(kind), key, TrimJsonSpace(value.raw_json_token()));
+        } else {
+          rec.Set(f);
+        }
+        return simdjson::SUCCESS;
+      }
+
+      case FieldKind::kMac: {
+        auto& mac = rec.mac[f == NprobeField::kInSrcMac ? 0 : 1];
+        if (is_string && ParseMac(text, mac.data())) {
+          slot.s = std::string_view(mac.data(), mac.size());
+          rec.Set(f);
+        } else {
+          rec.Problem(f, FieldError::kInvalidMac, key, TrimJsonSpace(value.raw_json_token()));
+        }
+        return simdjson::SUCCESS;
+      }
+
+      case FieldKind::kL7Proto: {
+        // A JSON number is split on its raw text: 7.180 and 7.18 differ.
+        std::string_view l7 = is_string ? text : TrimJsonSpace(value.raw_json_token());
+        int32_t master = 0;
+        if (SplitL7(l7, &master, &rec.l7_app)) {
+          slot.i = master;
+          rec.Set(f);
+        } else {
+          rec.Problem(f, FieldError::kInvalidL7, key, TrimJsonSpace(value.raw_json_token()));
+        }
+        return simdjson::SUCCESS;
+      }
+
+      case FieldKind::kDouble: {
+        double d = 0;
+        if (is_string) {
+          if (!ParseDoubleText(text, &d)) {
+            rec.Problem(f, FieldError::kExpectedNumber, key,
+                        TrimJsonSpace(value.raw_json_token()));
+            return simdjson::SUCCESS;
+          }
+        } else {
+          error_code err = value.get_double().get(d);
+          if (err || !std::isfinite(d)) {
+            if (err && !IsScalarError(err)) return err;
+            rec.Problem(f, FieldError::kExpectedNumber, key,
+                        TrimJsonSpace(value.raw_json_token()));
+            return simdjson::SUCCESS;
+          }
+        }
+        slot.d = d;
+        rec.Set(f);
+        return simdjson::SUCCESS;
+      }
+
+      case FieldKind::kInt32:
+      case FieldKind::kInt64:
+      case FieldKind::kTimeMs:
+      case FieldKind::kTimeUs:
+      case FieldKind::kTimeSec: {
+        int64_t i = 0;
+        IntParse parsed = IntParse::kOk;
+        if (is_string) {
+          parsed = ParseIntegerText(text, &i);
+        } else {
+          error_code err = ReadJsonInteger(value, &i, &parsed);
+          if (err) return err;
+        }
+        if (parsed == IntParse::kOk && kind == FieldKind::kInt32 &&
+            (i < std::numeric_limits<int32_t>::min() || i > std::numeric_limits<int32_t>::max())) {
+          parsed = IntParse::kOutOfRange;
+        }
+        if (parsed != IntParse::kOk) {
+          FieldError e = parsed == IntParse::kNotInteger ? FieldError::kExpectedInteger
+                         : (kind == FieldKind::kInt32 || kind == FieldKind::kInt64)
+                             ? FieldError::kOutOfRange
+                             : FieldError::kTimeOutOfRange;
+          rec.Problem(f, e, key, TrimJsonSpace(value.raw_json_token()));
+          return simdjson::SUCCESS;
+        }
+        slot.i = i;
+        if (kind == FieldKind::kTimeMs || kind == FieldKind::kTimeUs ||
+            kind == FieldKind::kTimeSec) {
+          slot.s = TrimJsonSpace(value.raw_json_token());
+        }
+        rec.Set(f);
+        return simdjson::SUCCESS;
+      }
+    }
+    return simdjson::SUCCESS;
+  }
+
+  static FieldError ExpectedError(FieldKind kind) {
+    switch (kind) {
+      case FieldKind::kString: return FieldError::kExpectedString;
+      case FieldKind::kDouble: return FieldError::kExpectedNumber;
+      case FieldKind::kIpv4: return FieldError::kInvalidIpv4;
+      case FieldKind::kIpv6: return FieldError::kInvalidIpv6;
+      case FieldKind::kMac: return FieldError::kInvalidMac;
+      case FieldKind::kL7Proto: return FieldError::kInvalidL7;
+      default: return FieldError::kExpectedInteger;
+    }
+  }
+
+  // A JSON number as an integer; integral floats (12.0, 1e3) are accepted.
+  static error_code ReadJsonInteger(od::value& value, int64_t* out, IntParse* parsed) {
+    od::number_type nt;
+    error_code err = value.get_number_type().get(nt);
+    if (!err) {
+      switch (nt) {
+        case od::number_type::signed_integer:
+          err = value.get_int64().get(*out);
+          if (err == simdjson::NUMBER_OUT_OF_RANGE) {
+            *parsed = IntParse::kOutOfRange;
+            return simdjson::SUCCESS;
+          }
+          break;
+        case od::number_type::unsigned_integer: {
+          uint64_t u = 0;
+          err = value.get_uint64().get(u);
+          if (!err || err == simdjson::NUMBER_OUT_OF_RANGE) {
+            *parsed = IntParse::kOutOfRange;  // >= 2^63
+            return simdjson::SUCCESS;
+          }
+          break;
+        }
+        case od::number_type::floating_point_number: {
+          double d = 0;
+          err = value.get_double().get(d);
+          if (!err) {
+            if (!std::isfinite(d) || std::floor(d) != d) {
+              *parsed = IntParse::kNotInteger;
+            } else if (d >= 9223372036854775808.0 || d < -9223372036854775808.0) {
+              *parsed = IntParse::kOutOfRange;
+            } else {
+              *out = static_cast<int64_t>(d);
+            }
+            return simdjson::SUCCESS;
+          }
+          break;
+        }
+      }
+    }
+    if (!err) return simdjson::SUCCESS;
+    if (!IsScalarError(err)) return err;
+    *parsed = err == simdjson::NUMBER_OUT_OF_RANGE ? IntParse::kOutOfRange : IntParse::kNotInteger;
+    return simdjson::SUCCESS;
+  }
+
+  // ---- rec_ -> a row, or a reject ----
+
+  // The address of one endpoint: a non-placeholder value of the family
+  // IP_PROTOCOL_VERSION names if both are given, else IPv4.
+  const IpAddress* ChooseAddress(NprobeField v4, NprobeField v6, int64_t version) const {
+    const IpAddress* a4 = nullptr;
+    const IpAddress* a6 = nullptr;
+    if (rec_.Has(v4) && !rec_.ip[static_cast<size_t>(v4)].IsUnspecified()) {
+      a4 = &rec_.ip[static_cast<size_t>(v4)];
+    }
+    if (rec_.Has(v6) && !rec_.ip[static_cast<size_t>(v6)].IsUnspecified()) {
+      a6 = &rec_.ip[static_cast<size_t>(v6)];
+    }
+    if (a4 && a6) return version == 6 ? a6 : a4;
+    return a4 ? a4 : a6;
+  }
+
+  // Why a required value is missing: its first bad source field, else `dflt`.
+  std::string MissingReason(std::initializer_list<NprobeField> sources, std::string_view dflt) {
+    for (NprobeField f : sources) {
+      if (const FieldProblem* p = rec_.FindProblem(f)) return FormatProblem(*p);
+    }
+    return std::string(dflt);
+  }
+
+  void Finish(const SourcePosition& pos, std::string_view text, Target& target) {
+    Record& rec = rec_;
+    const bool has_version = rec.Has(NprobeField::kIpProtocolVersion);
+    const int64_t version = has_version ? rec.at(NprobeField::kIpProtocolVersion).i : 0;
+
+    const IpAddress* src = ChooseAddress(NprobeField::kIpv4Src, NprobeField::kIpv6Src, version);
+    if (src == nullptr) {
+      return RejectOrDefer(
+          target, pos,
+          MissingReason({NprobeField::kIpv4Src, NprobeField::kIpv6Src},
+                        "missing src address (IPV4_SRC_ADDR/IPV6_SRC_ADDR)"),
+          text);
+    }
+    const IpAddress* dst = ChooseAddress(NprobeField::kIpv4Dst, NprobeField::kIpv6Dst, version);
+    if (dst == nullptr) {
+      return RejectOrDefer(
+          target, pos,
+          MissingReason({NprobeField::kIpv4Dst, NprobeField::kIpv6Dst},
+                        "missing dst address (IPV4_DST_ADDR/IPV6_DST_ADDR)"),
+          text);
+    }
+    NprobeField start_field = NprobeField::kUnknown;
+    for (NprobeField f : kStartFields) {
+      if (rec.Has(f)) {
+        start_field = f;
+        break;
+      }
+    }
+    if (start_field == NprobeField::kUnknown) {
+      return RejectOrDefer(
+          target, pos,
+          MissingReason({kStartFields[0], kStartFields[1], kStartFields[2], kStartFields[3]},
+                        "missing start time (FLOW_START_MILLISECONDS/FLOW_START_MICROSECONDS/"
+                        "FLOW_START_SEC/FIRST_SWITCHED)"),
+          text);
+    }
+    int64_t start_ms = 0;
+    const NprobeFieldInfo& start_info = FieldInfo(start_field);
+    if (!ToEpochMs(rec.at(start_field).i, start_info.kind, &start_ms) || start_ms < kMinTimeMs ||
+        start_ms > kMaxTimeMs) {
+      FieldProblem p{start_field, FieldError::kTimeOutOfRange, start_info.label,
+                     rec.at(start_field).s};
+      return RejectOrDefer(target, pos, FormatProblem(p), text);
+    }
+
+    bool has_end = false;
+    int64_t end_ms = 0;
+    for (NprobeField f : kEndFields) {
+      if (!rec.Has(f)) continue;
+      const NprobeFieldInfo& info = FieldInfo(f);
+      if (ToEpochMs(rec.at(f).i, info.kind, &end_ms) && end_ms >= kMinTimeMs &&
+          end_ms <= kMaxTimeMs) {
+        has_end = true;
+      } else {
+        rec.Problem(f, FieldError::kTimeOutOfRange, info.label, rec.at(f).s);
+      }
+      break;
+    }
+
+    // Commit the row: every column gets exactly one append.
+    FlowBatch& b = *target.batch;
+    for (NprobeField f : kDirectFields) {
+      const NprobeFieldInfo& info = FieldInfo(f);
+      Column& col = b.column(info.column);
+      if (!rec.Has(f)) {
+        col.AppendNull();
+        continue;
+      }
+      const Record::Slot& slot = rec.at(f);
+      switch (info.kind) {
+        case FieldKind::kInt32: col.AppendInt32(static_cast<int32_t>(slot.i)); break;
+        case FieldKind::kInt64: col.AppendInt64(slot.i); break;
+        case FieldKind::kDouble: col.AppendDouble(slot.d); break;
+        default: col.AppendString(slot.s); break;
+      }
+    }
+    const IpAddress* exporter =
+        ChooseAddress(NprobeField::kExporterIpv4, NprobeField::kExporterIpv6, 0);
+    if (exporter) {
+      b.column(kExporterIp).AppendString(exporter->Text());
+    } else {
+      b.column(kExporterIp).AppendNull();
+    }
+    b.column(kSrcIp).AppendString(src->Text());
+    b.column(kDstIp).AppendString(dst->Text());
+    b.column(kIpVersion).AppendInt32(has_version ? static_cast<int32_t>(version) : src->family);
+    if (rec.Has(NprobeField::kL7Proto)) {
+      b.column(kL7Master).AppendInt32(static_cast<int32_t>(rec.at(NprobeField::kL7Proto).i));
+      b.column(kL7App).AppendInt32(rec.l7_app);
+    } else {
+      b.column(kL7Master).AppendNull();
+      b.column(kL7App).AppendNull();
+    }
+    b.column(kStartTime).AppendInt64(start_ms);
+    if (has_end) {
+      b.column(kEndTime).AppendInt64(end_ms);
+    } else {
+      b.column(kEndTime).AppendNull();
+    }
+    if (has_end && end_ms >= start_ms) {
+      b.column(kDurationMs).AppendInt64(end_ms - start_ms);
+    } else {
+      b.column(kDurationMs).AppendNull();
+    }
+
+    DecoderStats& stats = *target.stats;
+    ++stats.flows;
+    stats.unknown_fields += rec.unknown;
+    if (rec.errored != 0) {
+      for (size_t i = 0; i < kNprobeFieldCount; ++i) {
+        if (rec.errored & (uint64_t{1} << i)) {
+          ++stats.field_errors;
+          ++stats.field_errors_by_column[FieldInfo(static_cast<NprobeField>(i)).column];
+        }
+      }
+      for (uint32_t i = 0; i < rec.num_problems; ++i) LogFieldProblem(pos, rec.problems[i]);
+    }
+  }
+
+  // ---- rejects and logs ----
+
+  void RejectOrDefer(Target& target, const SourcePosition& pos, std::string reason,
+                     std::string_view text) {
+    if (target.defer_rejects) {
+      pending_.push_back({RejectKind::kMissingFields, pos, std::move(reason), text});
+    } else {
+      Reject(RejectKind::kMissingFields, pos, std::move(reason), text);
+    }
+  }
+
+  void RejectJson(const SourcePosition& pos, error_code err, std::string_view text) {
+    std::string reason = "invalid JSON: ";
+    reason += simdjson::error_message(err);
+    Reject(RejectKind::kInvalidJson, pos, std::move(reason), text);
+  }
+
+  void RejectTooLarge(const SourcePosition& pos, std::string_view text) {
+    ++stats_.records;
+    std::string reason = "record too large: " + std::to_string(text.size()) +
+                         " bytes > max_record_bytes " +
+                         std::to_string(config_.max_record_bytes);
+    Reject(RejectKind::kTooLarge, pos, std::move(reason), text);
+  }
+
+  void Reject(RejectKind kind, const SourcePosition& pos, std::string reason,
+              std::string_view text) {
+    ++stats_.rejected;
+    switch (kind) {
+      case RejectKind::kInvalidJson: ++stats_.rejected_invalid_json; break;
+      case RejectKind::kNotObject: ++stats_.rejected_not_object; break;
+      case RejectKind::kMissingFields: ++stats_.rejected_missing_fields; break;
+      case RejectKind::kTooLarge: ++stats_.rejected_too_large; break;
+    }
+    if (reject_log_.Allow()) {
+      uint64_t suppressed = reject_log_.TakeSuppressed();
+      spdlog::warn("decode: rejected record at {}:{} (offset {}{}): {}{}", pos.source, pos.line,
+                   pos.offset, ArraySuffix(pos), reason, SuppressedSuffix(suppressed));
+    }
+    sink_->Reject(pos, reason, text);
+  }
+
+  void LogFieldProblem(const SourcePosition& pos, const FieldProblem& p) {
+    if (!field_log_.Allow()) return;
+    uint64_t suppressed = field_log_.TakeSuppressed();
+    spdlog::warn("decode: field set to null at {}:{} (offset {}{}): {}{}", pos.source, pos.line,
+                 pos.offset, ArraySuffix(pos), FormatProblem(p), SuppressedSuffix(suppressed));
+  }
+
+  static std::string ArraySuffix(const SourcePosition& pos) {
+    return pos.array_index < 0 ? std::string() : ", array index " + std::to_string(pos.array_index);
+  }
+  static std::string SuppressedSuffix(uint64_t n) {
+    return n == 0 ? std::string() : " (" + std::to_string(n) + " similar messages suppressed)";
+  }
+  static void AppendTruncated(std::string& s, std::string_view v) {
+    if (v.size() > kMaxValueInMessage) {
+      s.append(v.substr(0, kMaxValueInMessage));
+      s += "...";
+    } else {
+      s.append(v);
+    }
+  }
+
+  DecoderConfig config_;
+  od::parser parser_;
+  Record rec_;
+  DecoderStats stats_;
+  LogLimiter reject_log_;
+  LogLimiter field_log_;
+  FlowBatch* out_ = nullptr;
+  RejectSink* sink_ = nullptr;
+  std::vector<char> copy_;  // padded copy of un-padded input
+  FlowBatch staged_;        // rows of the array being decoded
+  DecoderStats array_stats_;
+  std::vector<PendingReject> pending_;
+};
+
+Status DecoderConfig::Validate() const {
+  if (max_record_bytes == 0 || max_record_bytes > 0xFFFFFFFFu - kDecoderPadding) {
+    return Status::InvalidArgument("decoder: max_record_bytes must be in [1, 4 GiB - 65], got " +
+                                   std::to_string(max_record_bytes));
+  }
+  if (!std::isfinite(log_per_second) || log_per_second < 0 || !std::isfinite(log_burst) ||
+      log_burst < 0) {
+    return Status::InvalidArgument("decoder: log_per_second and log_burst must be >= 0");
+  }
+  return Status::Ok();
+}
+
+void DecoderStats::Add(const DecoderStats& o) {
+  records += o.records;
+  flows += o.flows;
+  rejected += o.rejected;
+  rejected_invalid_json += o.rejected_invalid_json;
+  rejected_not_object += o.rejected_not_object;
+  rejected_missing_fields += o.rejected_missing_fields;
+  rejected_too_large += o.rejected_too_large;
+  unknown_fields += o.unknown_fields;
+  field_errors += o.field_errors;
+  for (size_t i = 0; i < field_errors_by_column.size(); ++i) {
+    field_errors_by_column[i] += o.field_errors_by_column[i];
+  }
+}
+
+NprobeDecoder::NprobeDecoder(DecoderConfig config) {
+  Status st = config.Validate();
+  if (!st.ok()) throw std::invalid_argument(st.message());
+  impl_ = std::make_unique<Impl>(config);
+}
+
+NprobeDecoder::~NprobeDecoder() = default;
+
+uint64_t NprobeDecoder::DecodeChunk(const char* data, size_t size, size_t capacity,
+                                    std::string_view source, uint64_t first_line,
+                                    uint64_t base_offset, FlowBatch& out, RejectSink& rejects) {
+  return impl_->DecodeChunk(data, size, capacity, source, first_line, base_offset, out, rejects);
+}
+
+void NprobeDecoder::DecodeMessage(std::string_view message, const SourcePosition& pos,
+                                  FlowBatch& out, RejectSink& rejects) {
+  impl_->DecodeMessage(message, pos, out, rejects);
+}
+
+const DecoderStats& NprobeDecoder::stats() const { return impl_->stats(); }
+
+}  // namespace flowlake
