@@ -43,15 +43,33 @@ bool ParseIpv4(std::string_view s, IpAddress* out) {
   return true;
 }
 
-bool ParseIpv6(std::string_view s, IpAddress* out) {
+bool ParseIpv6Bytes(std::string_view s, IpAddress* out) {
+  out->text_size = 0;
+  if (s == "::") {  // nProbe's placeholder, on every IPv4 flow
+    std::memset(out->bytes, 0, sizeof(out->bytes));
+    out->family = 6;
+    return true;
+  }
   char buf[IpAddress::kMaxText];
   if (s.size() < 2 || s.size() >= sizeof(buf)) return false;
   std::memcpy(buf, s.data(), s.size());
   buf[s.size()] = '\0';
   if (inet_pton(AF_INET6, buf, out->bytes) != 1) return false;
-  if (inet_ntop(AF_INET6, out->bytes, out->text, sizeof(out->text)) == nullptr) return false;
   out->family = 6;
-  out->text_size = static_cast<uint8_t>(std::strlen(out->text));
+  return true;
+}
+
+void FormatIpv6(IpAddress* ip) {
+  if (inet_ntop(AF_INET6, ip->bytes, ip->text, sizeof(ip->text)) == nullptr) {
+    ip->text_size = 0;  // cannot happen for a 16-byte address and a 46-byte buffer
+    return;
+  }
+  ip->text_size = static_cast<uint8_t>(std::strlen(ip->text));
+}
+
+bool ParseIpv6(std::string_view s, IpAddress* out) {
+  if (!ParseIpv6Bytes(s, out)) return false;
+  FormatIpv6(out);
   return true;
 }
 

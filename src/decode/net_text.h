@@ -34,6 +34,12 @@ struct IpAddress {
 bool ParseIpv4(std::string_view s, IpAddress* out);
 bool ParseIpv6(std::string_view s, IpAddress* out);
 
+// ParseIpv6 in two steps, so a decoder only pays for formatting the
+// addresses it keeps: ParseIpv6Bytes leaves text_size 0, FormatIpv6 fills
+// the canonical text.
+bool ParseIpv6Bytes(std::string_view s, IpAddress* out);
+void FormatIpv6(IpAddress* ip);
+
 // Parse a MAC "xx:xx:xx:xx:xx:xx" (either case); on success write the 17-char
 // lowercase form to `out` and return true.
 inline constexpr size_t kMacTextSize = 17;

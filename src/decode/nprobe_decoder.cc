@@ -444,29 +444,27 @@ class NprobeDecoder::Impl {
     for (auto field_result : obj) {
       od::field field;
       if (error_code err = std::move(field_result).get(field)) return err;
-      // The raw key is validated by simdjson's stage 1 (its closing quote
-      // exists); unescape only when it holds a backslash.
+      // The key is taken raw, without unescaping: it ends at the quote
+      // before the ':' that precedes the value's first byte. Only a key
+      // that is unknown and holds a backslash is unescaped and looked up
+      // again (no label or id contains one).
       const char* raw_key = field.key().raw();
-      size_t n = 0;
-      bool escaped = false;
-      while (raw_key[n] != '"') {
-        if (raw_key[n] == '\\') {
-          escaped = true;
-          n += 2;
-        } else {
-          ++n;
-        }
-      }
-      std::string_view key(raw_key, n);
-      if (escaped) {
+      od::value& value = field.value();
+      const char* p = value.raw_json_token().data() - 1;
+      while (*p != ':') --p;
+      --p;
+      while (*p != '"') --p;
+      std::string_view key(raw_key, static_cast<size_t>(p - raw_key));
+      NprobeField f = LookupKey(key);
+      if (f == NprobeField::kUnknown && std::memchr(key.data(), '\\', key.size()) != nullptr) {
         if (error_code err = field.unescaped_key().get(key)) return err;
+        f = LookupKey(key);
       }
-      const NprobeField f = LookupKey(key);
       if (f == NprobeField::kUnknown) {
         ++rec.unknown;
         continue;  // simdjson skips the unread value
       }
-      if (error_code err = DecodeValue(f, key, field.value())) return err;
+      if (error_code err = DecodeValue(f, key, value)) return err;
     }
     return simdjson::SUCCESS;
   }
@@ -526,7 +524,7 @@ class NprobeDecoder::Impl {
       case FieldKind::kIpv6: {
         IpAddress& ip = rec.ip[static_cast<size_t>(f)];
         bool ok = is_string && (kind == FieldKind::kIpv4 ? ParseIpv4(text, &ip)
-                                                         : ParseIpv6(text, &ip));
+                                                         : ParseIpv6Bytes(text, &ip));
         if (!ok) {
           rec.Problem(f, ExpectedError(kind), key, TrimJsonSpace(value.raw_json_token()));
         } else {
@@ -632,6 +630,9 @@ class NprobeDecoder::Impl {
 
   // A JSON number as an integer; integral floats (12.0, 1e3) are accepted.
   static error_code ReadJsonInteger(od::value& value, int64_t* out, IntParse* parsed) {
+    // The common case in one parse; a failed get_int64() does not consume
+    // the value, so the slower classification below can read it again.
+    if (!value.get_int64().get(*out)) return simdjson::SUCCESS;
     od::number_type nt;
     error_code err = value.get_number_type().get(nt);
     if (!err) {
@@ -679,17 +680,19 @@ class NprobeDecoder::Impl {
 
   // The address of one endpoint: a non-placeholder value of the family
   // IP_PROTOCOL_VERSION names if both are given, else IPv4.
-  const IpAddress* ChooseAddress(NprobeField v4, NprobeField v6, int64_t version) const {
-    const IpAddress* a4 = nullptr;
-    const IpAddress* a6 = nullptr;
+  // IPv6 text is formatted here, only for the address kept.
+  const IpAddress* ChooseAddress(NprobeField v4, NprobeField v6, int64_t version) {
+    IpAddress* a4 = nullptr;
+    IpAddress* a6 = nullptr;
     if (rec_.Has(v4) && !rec_.ip[static_cast<size_t>(v4)].IsUnspecified()) {
       a4 = &rec_.ip[static_cast<size_t>(v4)];
     }
     if (rec_.Has(v6) && !rec_.ip[static_cast<size_t>(v6)].IsUnspecified()) {
       a6 = &rec_.ip[static_cast<size_t>(v6)];
     }
-    if (a4 && a6) return version == 6 ? a6 : a4;
-    return a4 ? a4 : a6;
+    IpAddress* chosen = (a4 && a6) ? (version == 6 ? a6 : a4) : (a4 ? a4 : a6);
+    if (chosen != nullptr && chosen->family == 6 && chosen->text_size == 0) FormatIpv6(chosen);
+    return chosen;
   }
 
   // Why a required value is missing: its first bad source field, else `dflt`.

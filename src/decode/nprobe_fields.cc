@@ -8,13 +8,14 @@
 
 namespace flowlake {
 namespace {
-
 using K = FieldKind;
 using F = NprobeField;
+}  // namespace
 
+namespace internal {
 // Ids checked against nProbe's `nprobe -H` template list (NetFlow v9 column;
 // ntop fields are 57472 + their IPFIX id under PEN 35632).
-constexpr NprobeFieldInfo kFields[] = {
+extern const NprobeFieldInfo kFieldTable[kNprobeFieldCount] = {
     {F::kUnknown, "", 0, K::kString, kProbe},
     {F::kProbeId, "PROBEID", 0, K::kString, kProbe},
     {F::kExporterIpv4, "EXPORTER_IPV4_ADDRESS", 130, K::kIpv4, kExporterIp},
@@ -71,7 +72,10 @@ constexpr NprobeFieldInfo kFields[] = {
     {F::kJa3cHash, "JA3C_HASH", 57961, K::kString, kJa3cHash},
     {F::kJa3sHash, "JA3S_HASH", 57962, K::kString, kJa3sHash},
 };
-static_assert(std::size(kFields) == kNprobeFieldCount);
+}  // namespace internal
+
+namespace {
+using internal::kFieldTable;
 
 // Older labels nProbe used for the same element id (same meaning, renamed).
 // HTTP_SITE is *not* here: it is a different element (57833, host without
@@ -101,26 +105,43 @@ inline uint64_t LoadPartial(const char* p, size_t n) {
   return v;
 }
 
-inline uint64_t LabelHash(std::string_view s, uint64_t seed) {
-  const size_t n = s.size();
-  uint64_t a = LoadPartial(s.data(), n);
-  uint64_t b = n > 8 ? LoadPartial(s.data() + n - 8, 8) : 0;
-  uint64_t c = n >= 16 ? LoadPartial(s.data() + n / 2 - 4, 8) : 0;
-  uint64_t h = (a ^ (b * 0x9E3779B97F4A7C15ULL) ^ (c * 0xC2B2AE3D27D4EB4FULL) ^ (n << 56)) * seed;
+// A label as three (overlapping) 8-byte words: first, middle and last. For
+// lengths <= 24 they cover every byte, so equal words + equal length mean
+// equal strings, and the lookup needs no memcmp.
+constexpr size_t kMaxLabelSize = 24;
+struct LabelWords {
+  uint64_t a = 0, b = 0, c = 0;
+  size_t n = 0;
+  bool operator==(const LabelWords&) const = default;
+};
+
+inline LabelWords Words(std::string_view s) {
+  LabelWords w;
+  w.n = s.size();
+  w.a = LoadPartial(s.data(), w.n);
+  if (w.n > 8) w.b = LoadPartial(s.data() + w.n - 8, 8);
+  if (w.n >= 16) w.c = LoadPartial(s.data() + w.n / 2 - 4, 8);
+  return w;
+}
+
+inline uint64_t LabelHash(const LabelWords& w, uint64_t seed) {
+  uint64_t h = (w.a ^ (w.b * 0x9E3779B97F4A7C15ULL) ^ (w.c * 0xC2B2AE3D27D4EB4FULL) ^
+                (uint64_t{w.n} << 56)) *
+               seed;
   return h >> (64 - kLabelBits);
 }
 
 struct Tables {
   uint64_t seed = 0;
-  std::array<std::string_view, kLabelSlots> labels{};
+  std::array<LabelWords, kLabelSlots> labels{};  // n == 0: empty slot
   std::array<NprobeField, kLabelSlots> label_fields{};
   std::array<NprobeField, 65536> by_id{};  // NetFlow v9 id -> field
 
   Tables() {
     std::vector<Alias> all;
-    for (size_t i = 1; i < std::size(kFields); ++i) {
-      all.push_back({kFields[i].label, kFields[i].field});
-      if (kFields[i].element_id != 0) by_id[kFields[i].element_id] = kFields[i].field;
+    for (size_t i = 1; i < kNprobeFieldCount; ++i) {
+      all.push_back({kFieldTable[i].label, kFieldTable[i].field});
+      if (kFieldTable[i].element_id != 0) by_id[kFieldTable[i].element_id] = kFieldTable[i].field;
     }
     for (const Alias& a : kAliases) all.push_back(a);
     // Deterministic search; with ~60 labels in 512 slots it ends within a
@@ -133,12 +154,14 @@ struct Tables {
       labels.fill({});
       bool ok = true;
       for (const Alias& a : all) {
-        uint64_t slot = LabelHash(a.label, candidate | 1);
-        if (!labels[slot].empty()) {
+        if (a.label.size() > kMaxLabelSize) std::abort();  // see LabelWords
+        LabelWords w = Words(a.label);
+        uint64_t slot = LabelHash(w, candidate | 1);
+        if (labels[slot].n != 0) {
           ok = false;
           break;
         }
-        labels[slot] = a.label;
+        labels[slot] = w;
         label_fields[slot] = a.field;
       }
       if (ok) {
@@ -172,11 +195,6 @@ NprobeField LookupId(uint32_t id) {
 
 }  // namespace
 
-const NprobeFieldInfo& FieldInfo(NprobeField field) {
-  assert(field != NprobeField::kCount);
-  return kFields[static_cast<size_t>(field)];
-}
-
 NprobeField LookupKey(std::string_view key) {
   if (key.empty()) return NprobeField::kUnknown;
   if (key[0] >= '0' && key[0] <= '9') {
@@ -194,13 +212,11 @@ NprobeField LookupKey(std::string_view key) {
     if (id < kNtopIdBase) id += kNtopIdBase;
     return LookupId(id);
   }
+  if (key.size() > kMaxLabelSize) return NprobeField::kUnknown;
   const Tables& t = GetTables();
-  uint64_t slot = LabelHash(key, t.seed);
-  const std::string_view& label = t.labels[slot];
-  if (label.size() == key.size() && std::memcmp(label.data(), key.data(), key.size()) == 0) {
-    return t.label_fields[slot];
-  }
-  return NprobeField::kUnknown;
+  const LabelWords w = Words(key);
+  const uint64_t slot = LabelHash(w, t.seed);
+  return t.labels[slot] == w ? t.label_fields[slot] : NprobeField::kUnknown;
 }
 
 }  // namespace flowlake

@@ -101,8 +101,13 @@ struct NprobeFieldInfo {
   FlowCol column;  // the lake column the field feeds
 };
 
-// Metadata of `field` (not kUnknown / kCount).
-const NprobeFieldInfo& FieldInfo(NprobeField field);
+namespace internal {
+extern const NprobeFieldInfo kFieldTable[kNprobeFieldCount];
+}
+// Metadata of `field` (kUnknown has an empty label; kCount is invalid).
+inline const NprobeFieldInfo& FieldInfo(NprobeField field) {
+  return internal::kFieldTable[static_cast<size_t>(field)];
+}
 
 // ntop's private enterprise number, and the offset nProbe adds to ntop's
 // IPFIX ids to get its NetFlow v9 ids ("35632.118" == "57590").
