@@ -571,8 +571,10 @@ void BenignScenario::Http(bool v6, const Site& site, Rng& rng, FlowRecord* flow)
   const auto endpoints = HttpEndpoints();
   const HttpEndpoint& e = endpoints[http_endpoints_.Sample(rng)];
   const Host& client = site.PickWorkstation(rng);
-  SetClient(client, v6, rng, flow);
   const Org& org = e.app_id == 147 ? windows_update_ : generic_;
+  // Both ends in one family: an org without IPv6 servers is reached over IPv4.
+  v6 = v6 && org.v6_tag != 0;
+  SetClient(client, v6, rng, flow);
   SetServer(OrgServer(org, static_cast<uint32_t>(Mix64(e.host.size(), e.host[0]) + rng.Below(2)), v6), 80,
             network_.probe(site.index()).wan_if, flow);
   flow->detail = L7Detail::kHttp;

@@ -341,6 +341,9 @@ TEST(TrafficGeneratorTest, AddressPlan) {
     if (IsV6(f)) {
       ++v6;
       EXPECT_TRUE(src.rfind("2001:db8:", 0) == 0 || src.rfind("fd", 0) == 0) << src;
+      // Both ends are IPv6: a real destination, never the "::" placeholder.
+      ASSERT_TRUE(Has(f, "IPV6_DST_ADDR")) << src;
+      EXPECT_NE(Str(f, "IPV6_DST_ADDR"), "::") << src;
       if (Has(f, "IPV4_SRC_ADDR")) {
         EXPECT_EQ(Str(f, "IPV4_SRC_ADDR"), "0.0.0.0");
         EXPECT_EQ(Str(f, "IPV4_DST_ADDR"), "0.0.0.0");
@@ -351,6 +354,8 @@ TEST(TrafficGeneratorTest, AddressPlan) {
                            (src.rfind("172.", 0) == 0 && std::stoi(src.substr(4)) >= 16 &&
                             std::stoi(src.substr(4)) <= 31);
       EXPECT_TRUE(rfc1918) << "sources are internal hosts: " << src;
+      ASSERT_TRUE(Has(f, "IPV4_DST_ADDR")) << src;
+      EXPECT_NE(Str(f, "IPV4_DST_ADDR"), "0.0.0.0") << src;
       if (Has(f, "IPV6_SRC_ADDR")) {
         EXPECT_EQ(Str(f, "IPV6_SRC_ADDR"), "::");
         ++v4_with_placeholders;
