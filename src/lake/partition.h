@@ -1,4 +1,4 @@
-// Lake partitions: Hive-style `date=YYYY-MM-DD/hour=HH` directories derived
+// Lake partitions: Hive-style `date=YYYY-MM-DD/hour=H` directories derived
 // from a flow's start time in UTC.
 //
 // Partition values are computed from integers, never copied from input, so
@@ -17,7 +17,9 @@ inline int64_t HourBucket(int64_t epoch_ms) {
   return epoch_ms >= 0 ? epoch_ms / kMsPerHour : -((-epoch_ms + kMsPerHour - 1) / kMsPerHour);
 }
 
-// "date=2025-12-01/hour=07" for an hour bucket.
+// "date=2025-12-01/hour=7" for an hour bucket. The hour is not zero-padded
+// so engines infer it as an integer (DuckDB reads "07" as VARCHAR, and
+// `hour = 7` would then silently match nothing).
 std::string PartitionPath(int64_t hour_bucket);
 
 // "2025-12-01" for days since the epoch (proleptic Gregorian, UTC).

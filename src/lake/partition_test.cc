@@ -25,11 +25,11 @@ TEST(PartitionTest, HourBucketFloors) {
 TEST(PartitionTest, PathFromStartTime) {
   // 2025-12-01T07:59:59.999Z and 2025-12-01T23:00:00Z
   EXPECT_EQ(PartitionPath(HourBucket(1764547200000 + 8 * kMsPerHour - 1)),
-            "date=2025-12-01/hour=07");
+            "date=2025-12-01/hour=7");
   EXPECT_EQ(PartitionPath(HourBucket(1764547200000 + 23 * kMsPerHour)),
             "date=2025-12-01/hour=23");
   EXPECT_EQ(PartitionPath(HourBucket(1764547200000 + 24 * kMsPerHour)),
-            "date=2025-12-02/hour=00");
+            "date=2025-12-02/hour=0");
   EXPECT_EQ(PartitionPath(-1), "date=1969-12-31/hour=23");
 }
 

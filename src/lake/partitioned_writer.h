@@ -1,7 +1,7 @@
 // PartitionedWriter: routes flow rows into Hive partitions and writes each
 // partition's rows as Parquet files that appear atomically.
 //
-// Layout: <root>/<table>/date=YYYY-MM-DD/hour=HH/<prefix>-<seq>.parquet, from
+// Layout: <root>/<table>/date=YYYY-MM-DD/hour=H/<prefix>-<seq>.parquet, from
 // each row's start_time (UTC). A file is written under <root>/_tmp/ and
 // renamed into its partition only when complete (after fdatasync, and the
 // partition directory is synced after the rename), so readers never see a
