@@ -1,0 +1,55 @@
+# flowlake: two commands on a fresh Debian 12 machine.
+#   make demo   build (Release) and run the demo on a synthetic traffic sample
+#   make test   build (Debug, ASan+UBSan), run every test, fuzz the decoder briefly
+# Both install what they need first (Debian packages, npm test tools).
+
+JOBS ?= $(shell nproc)
+RELEASE_DIR := build/release
+DEBUG_DIR := build/debug
+FUZZ_DIR := build/fuzz
+FUZZ_SECONDS ?= 30
+DEMO_FLOWS ?= 300000
+
+.PHONY: all deps npm release debug fuzz-build fuzz test demo bench clean
+
+all: release
+
+deps:
+	@bash scripts/install-deps.sh
+
+# npm ci only when the lockfile changed since the last install.
+npm: deps
+	@if [ ! -f test/node_modules/.flowlake-stamp ] || [ test/package-lock.json -nt test/node_modules/.flowlake-stamp ]; then \
+	  echo "npm: installing test tools (DuckDB) from test/package-lock.json"; \
+	  cd test && npm ci --no-audit --no-fund --loglevel=error && touch node_modules/.flowlake-stamp; \
+	fi
+
+release: deps
+	@cmake -S . -B $(RELEASE_DIR) -DCMAKE_BUILD_TYPE=Release > /dev/null
+	@cmake --build $(RELEASE_DIR) -j $(JOBS) --target flowlake
+
+debug: deps
+	@cmake -S . -B $(DEBUG_DIR) -DCMAKE_BUILD_TYPE=Debug -DFLOWLAKE_SANITIZE=ON > /dev/null
+	@cmake --build $(DEBUG_DIR) -j $(JOBS)
+
+fuzz-build: deps
+	@CXX=clang++ cmake -S . -B $(FUZZ_DIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DFLOWLAKE_FUZZ=ON > /dev/null
+	@cmake --build $(FUZZ_DIR) -j $(JOBS) --target decode_fuzzer
+
+# A short libFuzzer run over the decoder; new inputs go to a scratch corpus.
+fuzz: fuzz-build
+	@rm -rf $(FUZZ_DIR)/corpus && mkdir -p $(FUZZ_DIR)/corpus
+	@$(FUZZ_DIR)/src/decode/decode_fuzzer -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+	  -rss_limit_mb=2048 $(FUZZ_DIR)/corpus src/decode/fuzz_corpus 2>&1 | tail -n 12
+
+test: debug npm fuzz
+	@cd $(DEBUG_DIR) && ctest --output-on-failure -j 2
+
+demo: release npm
+	@bash scripts/demo.sh $(RELEASE_DIR)/flowlake $(DEMO_FLOWS)
+
+bench: release npm
+	@bash bench/ingest
+
+clean:
+	rm -rf build demo-lake demo-data
