@@ -364,6 +364,7 @@ class NprobeDecoder::Impl {
     array_stats_ = DecoderStats();
     Target target{&staged_, &array_stats_, true};
     int64_t index = 0;
+    int64_t objects = 0;
     od::array array;
     error_code err = doc.get_array().get(array);
     if (!err) {
@@ -377,6 +378,7 @@ class NprobeDecoder::Impl {
         SourcePosition element_pos = pos;
         element_pos.array_index = index++;
         if (type == od::json_type::object) {
+          ++objects;
           od::object obj;
           if ((err = element.get_object().get(obj))) break;
           if ((err = DecodeObject(obj))) break;
@@ -404,6 +406,15 @@ class NprobeDecoder::Impl {
       SourcePosition at = pos;
       at.array_index = index > 0 ? index - 1 : -1;
       return RejectJson(at, err, raw);
+    }
+    if (objects == 0 && !pending_.empty()) {
+      // No element is a flow: this is not a batch of flows with a few bad
+      // ones, it is one record that is not a flow. Reject it once, whole.
+      std::string reason = "not an object: got an array of ";
+      reason += std::to_string(index);
+      reason += " elements and no flow object ";
+      AppendTruncated(reason, TrimJsonSpace(text));
+      return Reject(RejectKind::kNotObject, pos, std::move(reason), raw);
     }
     out_->AppendAll(staged_);
     stats_.Add(array_stats_);

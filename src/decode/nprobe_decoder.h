@@ -13,7 +13,9 @@
 //    address, a destination address or a valid start time is rejected: one
 //    RejectSink::Reject() call with its position, a reason naming the field
 //    and value, and its raw text. Inside an array each non-object or
-//    incomplete element is rejected alone and its siblings are kept; an array
+//    incomplete element is rejected alone and its siblings are kept; an
+//    array with no object element at all (`[1,2,3]`) is one rejected record;
+//    an array
 //    that is not valid JSON as a whole is rejected whole (its raw text goes
 //    to the sink, so nothing is lost).
 //  * No input makes the decoder crash, throw or abort (fuzzed).
