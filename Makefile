@@ -39,8 +39,11 @@ fuzz-build: deps
 # A short libFuzzer run over the decoder; new inputs go to a scratch corpus.
 fuzz: fuzz-build
 	@rm -rf $(FUZZ_DIR)/corpus && mkdir -p $(FUZZ_DIR)/corpus
+	@echo "fuzz: decode_fuzzer for $(FUZZ_SECONDS) s (log: $(FUZZ_DIR)/fuzz.log)"
 	@$(FUZZ_DIR)/src/decode/decode_fuzzer -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
-	  -rss_limit_mb=2048 $(FUZZ_DIR)/corpus src/decode/fuzz_corpus 2>&1 | tail -n 12
+	  -rss_limit_mb=2048 -artifact_prefix=$(FUZZ_DIR)/ $(FUZZ_DIR)/corpus src/decode/fuzz_corpus \
+	  > $(FUZZ_DIR)/fuzz.log 2>&1; rc=$$?; grep -E '^(Done|stat::number|stat::peak)|ERROR|SUMMARY' $(FUZZ_DIR)/fuzz.log; \
+	  if [ $$rc -ne 0 ]; then tail -n 40 $(FUZZ_DIR)/fuzz.log; echo "fuzz: FAILED (crash input saved in $(FUZZ_DIR)/)"; exit 1; fi
 
 test: debug npm fuzz
 	@cd $(DEBUG_DIR) && ctest --output-on-failure -j 2

@@ -89,7 +89,7 @@ void ExpectRow(const FlowBatch& b, size_t row, const Row& want) {
 
 std::string ReadSample(const std::string& name) {
   const char* dir = std::getenv("FLOWLAKE_SAMPLES");
-  std::string path = std::string(dir ? dir : "../shared/samples") + "/nprobe/" + name;
+  std::string path = std::string(dir ? dir : "test/fixtures") + "/nprobe/" + name;
   std::ifstream in(path, std::ios::binary);
   EXPECT_TRUE(in.good()) << "cannot open " << path;
   std::stringstream ss;

@@ -6,7 +6,7 @@ import path from 'node:path';
 
 export const BIN = process.env.FLOWLAKE_BIN;
 export const SAMPLES = process.env.FLOWLAKE_SAMPLES ||
-  path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../../shared/samples');
+  path.resolve(path.dirname(new URL(import.meta.url).pathname), '../fixtures');
 
 if (!BIN) throw new Error('FLOWLAKE_BIN is not set (ctest sets it to the built flowlake binary)');
 
