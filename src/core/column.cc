@@ -129,18 +129,46 @@ void Column::AppendSelected(const Column& src, std::span<const uint32_t> rows) {
   }
 }
 
-void Column::AppendAll(const Column& src) {
+void Column::AppendRange(const Column& src, size_t begin, size_t count) {
   assert(src.type_ == type_);
-  valid_.insert(valid_.end(), src.valid_.begin(), src.valid_.end());
-  null_count_ += src.null_count_;
-  i32_.insert(i32_.end(), src.i32_.begin(), src.i32_.end());
-  i64_.insert(i64_.end(), src.i64_.begin(), src.i64_.end());
-  f64_.insert(f64_.end(), src.f64_.begin(), src.f64_.end());
-  if (type_ == ColumnType::kString) {
-    const auto shift = static_cast<uint32_t>(arena_.size());
-    str_.reserve(str_.size() + src.str_.size());
-    for (const StringRef& s : src.str_) str_.push_back({s.offset + shift, s.size});
-    arena_.insert(arena_.end(), src.arena_.begin(), src.arena_.end());
+  assert(begin + count <= src.size());
+  const auto b = static_cast<std::ptrdiff_t>(begin);
+  const auto e = static_cast<std::ptrdiff_t>(begin + count);
+  valid_.insert(valid_.end(), src.valid_.begin() + b, src.valid_.begin() + e);
+  if (count == src.size()) {
+    null_count_ += src.null_count_;
+  } else {
+    for (size_t i = begin; i < begin + count; ++i) null_count_ += src.valid_[i] == 0;
+  }
+  switch (type_) {
+    case ColumnType::kString: {
+      if (count == 0) break;
+      // Source strings of a range are contiguous in its arena: one copy, then
+      // rebase the references.
+      const uint32_t from = src.str_[begin].offset;
+      const StringRef& last = src.str_[begin + count - 1];
+      const uint32_t to = last.offset + last.size;
+      const auto shift = static_cast<int64_t>(arena_.size()) - from;
+      arena_.insert(arena_.end(), src.arena_.data() + from, src.arena_.data() + to);
+      const size_t base = str_.size();
+      str_.resize(base + count);
+      for (size_t i = 0; i < count; ++i) {
+        const StringRef& r = src.str_[begin + i];
+        assert(r.offset >= from && r.offset + r.size <= to);  // offsets grow with rows
+        str_[base + i] = {static_cast<uint32_t>(r.offset + shift), r.size};
+      }
+      break;
+    }
+    case ColumnType::kInt32:
+      i32_.insert(i32_.end(), src.i32_.begin() + b, src.i32_.begin() + e);
+      break;
+    case ColumnType::kInt64:
+    case ColumnType::kTimestampMs:
+      i64_.insert(i64_.end(), src.i64_.begin() + b, src.i64_.begin() + e);
+      break;
+    case ColumnType::kDouble:
+      f64_.insert(f64_.end(), src.f64_.begin() + b, src.f64_.begin() + e);
+      break;
   }
 }
 

@@ -35,6 +35,13 @@ void ColumnBatch::AppendSelected(const ColumnBatch& src, std::span<const uint32_
   for (size_t i = 0; i < columns_.size(); ++i) columns_[i].AppendSelected(src.columns_[i], rows);
 }
 
+void ColumnBatch::AppendRange(const ColumnBatch& src, size_t begin, size_t count) {
+  assert(src.schema_ == schema_);
+  for (size_t i = 0; i < columns_.size(); ++i) {
+    columns_[i].AppendRange(src.columns_[i], begin, count);
+  }
+}
+
 void ColumnBatch::AppendAll(const ColumnBatch& src) {
   assert(src.schema_ == schema_);
   for (size_t i = 0; i < columns_.size(); ++i) columns_[i].AppendAll(src.columns_[i]);

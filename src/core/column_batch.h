@@ -52,6 +52,8 @@ class ColumnBatch {
   // Appends the rows of `src` (same schema) listed in `rows`.
   void AppendSelected(const ColumnBatch& src, std::span<const uint32_t> rows);
   void AppendAll(const ColumnBatch& src);
+  // Appends rows [begin, begin + count) of `src` (same schema).
+  void AppendRange(const ColumnBatch& src, size_t begin, size_t count);
 
  private:
   const Schema* schema_;

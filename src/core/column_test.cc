@@ -84,3 +84,38 @@ TEST(ResultTest, CarriesValueOrStatus) {
 
 }  // namespace
 }  // namespace flowlake
+
+namespace flowlake {
+namespace {
+
+TEST(ColumnTest, AppendRangeCopiesAContiguousRun) {
+  Column src(ColumnType::kString);
+  src.AppendString("aa");
+  src.AppendNull();
+  src.AppendString("bbb");
+  src.AppendString("c");
+  src.SetNull(3);
+  src.AppendString("dd");
+  Column dst(ColumnType::kString);
+  dst.AppendString("zz");
+  dst.AppendRange(src, 1, 4);  // null, "bbb", null, "dd"
+  ASSERT_EQ(dst.size(), 5u);
+  EXPECT_EQ(dst.null_count(), 2u);
+  EXPECT_EQ(dst.String(0), "zz");
+  EXPECT_FALSE(dst.IsValid(1));
+  EXPECT_EQ(dst.String(2), "bbb");
+  EXPECT_FALSE(dst.IsValid(3));
+  EXPECT_EQ(dst.String(4), "dd");
+
+  Column ints(ColumnType::kInt32), out(ColumnType::kInt32);
+  for (int i = 0; i < 10; ++i) ints.AppendInt32(i);
+  out.AppendRange(ints, 7, 3);
+  out.AppendRange(ints, 0, 0);
+  ASSERT_EQ(out.size(), 3u);
+  EXPECT_EQ(out.Int32(0), 7);
+  EXPECT_EQ(out.Int32(2), 9);
+  EXPECT_EQ(out.null_count(), 0u);
+}
+
+}  // namespace
+}  // namespace flowlake
