@@ -32,7 +32,7 @@ struct ChunkReaderConfig {
 };
 
 struct Chunk {
-  std::vector<char> buffer;  // size() + kChunkPadding bytes are readable
+  std::vector<char> buffer;  // at least size + kChunkPadding bytes; the padding is zero
   size_t size = 0;
   uint64_t first_line = 1;   // 1-based line number of the first byte
   uint64_t base_offset = 0;  // byte offset of the first byte in the source
@@ -49,6 +49,9 @@ struct ChunkReaderStats {
   uint64_t chunks = 0;
   uint64_t lines = 0;
 };
+
+// Number of '\n' bytes in [data, data + size).
+uint64_t CountNewlines(const char* data, size_t size);
 
 class ChunkReader {
  public:
@@ -68,14 +71,15 @@ class ChunkReader {
 
  private:
   ChunkReader(int fd, bool owns_fd, std::string name, BoundaryFn boundary, ChunkReaderConfig config);
-  Status Fill(size_t want);  // reads until `carry_` holds `want` bytes or EOF
+  // Reads into buf[*have, want) until full or EOF; *have grows.
+  Status ReadInto(char* buf, size_t* have, size_t want);
 
   int fd_;
   bool owns_fd_;
   std::string name_;
   BoundaryFn boundary_;
   ChunkReaderConfig config_;
-  std::vector<char> carry_;  // bytes read but not yet handed out
+  std::vector<char> carry_;  // bytes read after the last boundary, not yet handed out
   bool eof_ = false;
   uint64_t next_line_ = 1;
   uint64_t next_offset_ = 0;

@@ -125,3 +125,21 @@ TEST(ChunkReaderTest, FileWithoutTrailingNewline) {
 
 }  // namespace
 }  // namespace flowlake
+
+namespace flowlake {
+namespace {
+
+TEST(CountNewlinesTest, MatchesAByteLoopAtEveryLengthAndAlignment) {
+  std::string s;
+  for (int i = 0; i < 300; ++i) s.push_back(i % 7 == 0 || i % 13 == 0 ? '\n' : char('a' + i % 26));
+  for (size_t begin = 0; begin < 20; ++begin) {
+    for (size_t len = 0; begin + len <= s.size(); len += 7) {
+      uint64_t expected = 0;
+      for (size_t i = begin; i < begin + len; ++i) expected += s[i] == '\n';
+      ASSERT_EQ(CountNewlines(s.data() + begin, len), expected) << begin << "+" << len;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace flowlake
