@@ -129,11 +129,16 @@ TEST(ChunkReaderTest, FileWithoutTrailingNewline) {
 namespace flowlake {
 namespace {
 
+TEST(CountNewlinesTest, AllNewlinesDoNotOverflowALane) {
+  std::string s(16 * 255 * 3 + 5, '\n');
+  EXPECT_EQ(CountNewlines(s.data(), s.size()), s.size());
+}
+
 TEST(CountNewlinesTest, MatchesAByteLoopAtEveryLengthAndAlignment) {
   std::string s;
-  for (int i = 0; i < 300; ++i) s.push_back(i % 7 == 0 || i % 13 == 0 ? '\n' : char('a' + i % 26));
+  for (int i = 0; i < 9000; ++i) s.push_back(i % 7 == 0 || i % 13 == 0 ? '\n' : char('a' + i % 26));
   for (size_t begin = 0; begin < 20; ++begin) {
-    for (size_t len = 0; begin + len <= s.size(); len += 7) {
+    for (size_t len = 0; begin + len <= s.size(); len += (len < 100 ? 1 : 997)) {
       uint64_t expected = 0;
       for (size_t i = begin; i < begin + len; ++i) expected += s[i] == '\n';
       ASSERT_EQ(CountNewlines(s.data() + begin, len), expected) << begin << "+" << len;
