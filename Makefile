@@ -3,6 +3,7 @@
 #   make test   build (Debug, ASan+UBSan), run every test, fuzz the decoder briefly
 # Both install what they need first (Debian packages, npm test tools).
 
+MAKEFLAGS += --no-print-directory
 JOBS ?= $(shell nproc)
 RELEASE_DIR := build/release
 DEBUG_DIR := build/debug

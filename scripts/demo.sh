@@ -21,7 +21,7 @@ du -sh demo-lake | awk '{print "   " $1 " on disk"}'
 
 Q="node test/tools/lake-query.mjs demo-lake"
 echo "== DuckDB: flows per partition"
-$Q "SELECT date, hour, count(*) AS flows, sum(in_bytes + out_bytes) AS bytes FROM flows GROUP BY ALL ORDER BY ALL"
+$Q "SELECT date::VARCHAR AS date, hour, count(*) AS flows, sum(in_bytes + out_bytes) AS bytes FROM flows GROUP BY ALL ORDER BY ALL"
 echo "== DuckDB: top applications by traffic"
 $Q "SELECT l7_name, count(*) AS flows, sum(in_bytes + out_bytes) AS bytes FROM flows GROUP BY ALL ORDER BY bytes DESC LIMIT 8"
 echo "== DuckDB: top talkers"

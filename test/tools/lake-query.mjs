@@ -11,5 +11,11 @@ if (!lake || sqlParts.length === 0) {
 }
 const db = await openDuckDB();
 await db.all(`CREATE VIEW flows AS SELECT * FROM read_parquet(${sqlString(lake + '/flows/**/*.parquet')}, hive_partitioning = true)`);
-const rows = await db.json(sqlParts.join(' '));
-console.table(rows);
+const rows = await db.all(sqlParts.join(' '));
+// Show numbers as numbers; only values past 2^53 stay exact strings.
+const shown = rows.map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => {
+  if (typeof v === 'bigint') return [k, Number.isSafeInteger(Number(v)) ? Number(v) : v.toString()];
+  if (v instanceof Date) return [k, v.toISOString()];
+  return [k, v];
+})));
+console.table(shown);
