@@ -1,6 +1,10 @@
 // The nProbe JSON fields the generator emits: label, element id, and whether
 // the id is one of ntop's enterprise fields (PEN 35632), which nProbe writes
 // either plain ("57590") or qualified ("35632.57590").
+//
+// Deliberately a table of its own, not decode/nprobe_fields.h: generated
+// data is an independent check of the decoder, and a wrong id in one shared
+// table would pass every round trip unnoticed.
 #pragma once
 
 #include <cstddef>
