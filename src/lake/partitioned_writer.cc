@@ -26,6 +26,9 @@ Status LakeWriterConfig::Validate() const {
     return Status::InvalidArgument("lake: file_target_bytes must be at least 64 KiB");
   }
   if (max_file_age_ms < 1) return Status::InvalidArgument("lake: max_file_age_ms must be positive");
+  if (max_buffered_bytes < row_group_bytes / 8) {
+    return Status::InvalidArgument("lake: max_buffered_bytes must be at least row_group_bytes / 8");
+  }
   if (max_open_partitions < 1) {
     return Status::InvalidArgument("lake: max_open_partitions must be at least 1");
   }
@@ -40,6 +43,7 @@ void LakeWriterStats::Add(const LakeWriterStats& o) {
   closed_by_size += o.closed_by_size;
   closed_by_age += o.closed_by_age;
   closed_by_eviction += o.closed_by_eviction;
+  early_row_groups += o.early_row_groups;
 }
 
 struct PartitionedWriter::Partition {
@@ -50,6 +54,7 @@ struct PartitionedWriter::Partition {
   int64_t opened_ms = 0;
   uint64_t last_write = 0;
   uint64_t rows_in_file = 0;  // encoded rows, excluding `buffer`
+  uint64_t buffer_bytes = 0;  // buffer.ByteSize() as last counted
 };
 
 PartitionedWriter::PartitionedWriter(LakeWriterConfig config, std::string file_prefix,
@@ -89,6 +94,7 @@ Status PartitionedWriter::Write(const FlowBatch& batch) {
   }
   for (size_t g = 0; g < used; ++g) {
     Status st = WriteSelected(groups_[g].first, batch, groups_[g].second);
+    if (st.ok()) st = EnforceBufferBudget();
     if (!st.ok()) return error_ = st;
   }
   return CloseAged();
@@ -111,8 +117,10 @@ Status PartitionedWriter::WriteSelected(int64_t bucket, const FlowBatch& batch,
       p->buffer.AppendSelected(batch, rows.subspan(0, take));
     }
     rows = rows.subspan(take);
-    if (p->buffer.num_rows() >= config_.row_group_rows ||
-        p->buffer.ByteSize() >= config_.row_group_bytes) {
+    const uint64_t bytes = p->buffer.ByteSize();
+    buffered_bytes_ += bytes - p->buffer_bytes;
+    p->buffer_bytes = bytes;
+    if (p->buffer.num_rows() >= config_.row_group_rows || bytes >= config_.row_group_bytes) {
       FLOWLAKE_RETURN_IF_ERROR(FlushRowGroup(*p));
       if (p->rows_in_file >= config_.file_max_rows ||
           p->file->bytes_written() >= config_.file_target_bytes) {
@@ -149,6 +157,22 @@ Result<PartitionedWriter::Partition*> PartitionedWriter::GetPartition(int64_t bu
   return raw;
 }
 
+Status PartitionedWriter::EnforceBufferBudget() {
+  // Out-of-order input spreads rows over many partitions. Encoding the
+  // largest buffer early keeps memory flat and its file open, which costs a
+  // smaller row group instead of a small file.
+  while (buffered_bytes_ > config_.max_buffered_bytes) {
+    Partition* largest = nullptr;
+    for (auto& [bucket, p] : open_) {
+      if (largest == nullptr || p->buffer_bytes > largest->buffer_bytes) largest = p.get();
+    }
+    if (largest == nullptr || largest->buffer.num_rows() == 0) break;
+    ++stats_.early_row_groups;
+    FLOWLAKE_RETURN_IF_ERROR(FlushRowGroup(*largest));
+  }
+  return Status::Ok();
+}
+
 Status PartitionedWriter::FlushRowGroup(Partition& p) {
   if (p.buffer.num_rows() == 0) return Status::Ok();
   if (!p.file) {
@@ -163,6 +187,8 @@ Status PartitionedWriter::FlushRowGroup(Partition& p) {
   p.rows_in_file += p.buffer.num_rows();
   ++stats_.row_groups;
   p.buffer.Clear();
+  buffered_bytes_ -= p.buffer_bytes;
+  p.buffer_bytes = 0;
   return Status::Ok();
 }
 

@@ -9,9 +9,12 @@
 //
 // Memory is bounded: each open partition buffers at most one row group
 // (`row_group_rows` rows or `row_group_bytes` bytes) before encoding it into
-// its file; at most `max_open_partitions` are open (the least recently
-// written is closed first); a file closes at `file_max_rows` rows,
-// `file_target_bytes` bytes, or `max_file_age_ms` after it was opened.
+// its file, and all partitions together buffer at most `max_buffered_bytes`
+// (past that, the largest buffer is encoded early as a smaller row group,
+// and its file stays open). At most `max_open_partitions` files are open
+// (the least recently written is closed first). A file closes at
+// `file_max_rows` rows, `file_target_bytes` bytes, or `max_file_age_ms`
+// after it was opened.
 //
 // Thread-safety: none. Give each worker thread its own writer with its own
 // `file_prefix`; prefixes keep file names unique across writers and runs.
@@ -40,7 +43,8 @@ struct LakeWriterConfig {
   uint64_t file_max_rows = 8'000'000;
   uint64_t file_target_bytes = 256ULL << 20;
   int64_t max_file_age_ms = 60'000;
-  uint32_t max_open_partitions = 4;
+  uint64_t max_buffered_bytes = 96ULL << 20;
+  uint32_t max_open_partitions = 32;
   bool sync = true;  // fdatasync files and fsync directories on commit
 
   Status Validate() const;
@@ -61,6 +65,7 @@ struct LakeWriterStats {
   uint64_t closed_by_size = 0;
   uint64_t closed_by_age = 0;
   uint64_t closed_by_eviction = 0;
+  uint64_t early_row_groups = 0;  // encoded early to stay under max_buffered_bytes
   void Add(const LakeWriterStats& o);
 };
 
@@ -86,12 +91,14 @@ class PartitionedWriter {
   // Every file committed so far, in commit order.
   const std::vector<CommittedFile>& committed() const { return committed_; }
   uint64_t buffered_rows() const;
+  uint64_t buffered_bytes() const { return buffered_bytes_; }
 
  private:
   struct Partition;
   Status WriteSelected(int64_t bucket, const FlowBatch& batch, std::span<const uint32_t> rows);
   Result<Partition*> GetPartition(int64_t bucket);
   Status FlushRowGroup(Partition& p);
+  Status EnforceBufferBudget();
   Status Commit(int64_t bucket);
 
   LakeWriterConfig config_;
@@ -100,6 +107,7 @@ class PartitionedWriter {
   Status error_;
   uint64_t next_seq_ = 0;
   uint64_t write_tick_ = 0;
+  uint64_t buffered_bytes_ = 0;  // sum of the open partitions' buffer sizes
   std::map<int64_t, std::unique_ptr<Partition>> open_;
   std::vector<std::pair<int64_t, std::vector<uint32_t>>> groups_;  // scratch
   std::vector<CommittedFile> committed_;

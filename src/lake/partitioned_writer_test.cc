@@ -169,6 +169,29 @@ TEST(PartitionedWriterTest, LeastRecentlyWrittenPartitionIsEvicted) {
   EXPECT_EQ(ParquetFiles(root).size(), 3u);
 }
 
+TEST(PartitionedWriterTest, BufferBudgetEncodesEarlyAndKeepsFilesOpen) {
+  std::string root = FreshDir("budget");
+  LakeWriterConfig c = Config(root);
+  c.row_group_bytes = 1 << 20;
+  c.max_buffered_bytes = 256 << 10;  // far below 10 partitions x one row group
+  PartitionedWriter w(c, "p");
+  uint64_t peak = 0;
+  for (int round = 0; round < 40; ++round) {  // interleaved hours: out-of-order input
+    FlowBatch b;
+    for (int i = 0; i < 500; ++i) AddFlow(b, kDec1 + (i % 10) * kMsPerHour + round, i);
+    ASSERT_TRUE(w.Write(b).ok());
+    peak = std::max(peak, w.buffered_bytes());
+  }
+  EXPECT_LE(peak, c.max_buffered_bytes);
+  EXPECT_GT(w.stats().early_row_groups, 0u);
+  ASSERT_TRUE(w.Flush().ok());
+  EXPECT_EQ(w.buffered_bytes(), 0u);
+  // One file per hour, not one per eviction.
+  EXPECT_EQ(ParquetFiles(root).size(), 10u);
+  EXPECT_EQ(w.stats().rows_written, 40u * 500u);
+  EXPECT_GT(w.stats().row_groups, 10u);
+}
+
 TEST(PartitionedWriterTest, UnwritableRootIsAStickyError) {
   LakeWriterConfig c = Config("/proc/flowlake-cannot-write-here");
   c.row_group_rows = 1;
