@@ -49,6 +49,35 @@ class Column {
   void AppendDouble(double v);
   void AppendString(std::string_view v);
 
+  // Value-or-null appends for a producer that fills one column of a row per
+  // call (the decoder): inline and without a branch on `valid`. With `valid`
+  // they are AppendInt32(v) etc.; without, AppendNull() (`v` is ignored).
+  // The column must have the matching type, as for the appends above.
+  void AppendInt32OrNull(int32_t v, bool valid) {
+    valid_.push_back(valid);
+    i32_.push_back(valid ? v : 0);
+    null_count_ += !valid;
+  }
+  // Also for kTimestampMs.
+  void AppendInt64OrNull(int64_t v, bool valid) {
+    valid_.push_back(valid);
+    i64_.push_back(valid ? v : 0);
+    null_count_ += !valid;
+  }
+  void AppendDoubleOrNull(double v, bool valid) {
+    valid_.push_back(valid);
+    f64_.push_back(valid ? v : 0);
+    null_count_ += !valid;
+  }
+  void AppendStringOrNull(std::string_view v, bool valid) {
+    const size_t offset = arena_.size();
+    const size_t n = valid ? v.size() : 0;
+    valid_.push_back(valid);
+    null_count_ += !valid;
+    str_.push_back({static_cast<uint32_t>(offset), static_cast<uint32_t>(n)});
+    arena_.insert(arena_.end(), v.data(), v.data() + n);
+  }
+
   // Appends row `row` of `src` (same type).
   void AppendFrom(const Column& src, size_t row);
   // Appends the rows of `src` listed in `rows` (same type), in that order.

@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <iterator>
+#include <string_view>
+
 #include "core/column_batch.h"
 #include "core/flow_schema.h"
 #include "core/status.h"
@@ -19,6 +22,63 @@ TEST(ColumnTest, AppendsValuesAndNulls) {
   EXPECT_EQ(c.String(0), "a");
   EXPECT_FALSE(c.IsValid(1));
   EXPECT_EQ(c.String(2), "bcd");
+}
+
+// The value-or-null appends must leave a column exactly as the plain
+// appends and AppendNull() would: same validity, values, null slots (0 or
+// an empty reference at the arena's end) and null count.
+TEST(ColumnTest, OrNullAppendsMatchAppendAndAppendNull) {
+  auto expect_same = [](const Column& a, const Column& b) {
+    ASSERT_EQ(a.size(), b.size());
+    EXPECT_EQ(a.null_count(), b.null_count());
+    for (size_t i = 0; i < a.size(); ++i) {
+      EXPECT_EQ(a.validity()[i], b.validity()[i]) << i;
+      switch (a.type()) {
+        case ColumnType::kString:
+          EXPECT_EQ(a.string_refs()[i].offset, b.string_refs()[i].offset) << i;
+          EXPECT_EQ(a.string_refs()[i].size, b.string_refs()[i].size) << i;
+          EXPECT_EQ(a.String(i), b.String(i)) << i;
+          break;
+        case ColumnType::kInt32: EXPECT_EQ(a.Int32(i), b.Int32(i)) << i; break;
+        case ColumnType::kInt64:
+        case ColumnType::kTimestampMs: EXPECT_EQ(a.Int64(i), b.Int64(i)) << i; break;
+        case ColumnType::kDouble: EXPECT_EQ(a.Double(i), b.Double(i)) << i; break;
+      }
+    }
+  };
+  const bool valid[] = {true, false, true, true, false, false, true};
+
+  Column s1(ColumnType::kString), s2(ColumnType::kString);
+  const std::string_view texts[] = {"ab", "ignored", "", "cde", "x", "", "f"};
+  for (size_t i = 0; i < std::size(valid); ++i) {
+    if (valid[i]) s1.AppendString(texts[i]); else s1.AppendNull();
+    s2.AppendStringOrNull(texts[i], valid[i]);
+  }
+  expect_same(s1, s2);
+  EXPECT_EQ(s2.String(3), "cde");
+
+  Column i1(ColumnType::kInt32), i2(ColumnType::kInt32);
+  Column l1(ColumnType::kTimestampMs), l2(ColumnType::kTimestampMs);
+  Column d1(ColumnType::kDouble), d2(ColumnType::kDouble);
+  for (size_t i = 0; i < std::size(valid); ++i) {
+    const auto v = static_cast<int32_t>(i) - 3;
+    if (valid[i]) {
+      i1.AppendInt32(v);
+      l1.AppendInt64(int64_t{v} << 40);
+      d1.AppendDouble(v * 0.5);
+    } else {
+      i1.AppendNull();
+      l1.AppendNull();
+      d1.AppendNull();
+    }
+    i2.AppendInt32OrNull(v, valid[i]);
+    l2.AppendInt64OrNull(int64_t{v} << 40, valid[i]);
+    d2.AppendDoubleOrNull(v * 0.5, valid[i]);
+  }
+  expect_same(i1, i2);
+  expect_same(l1, l2);
+  expect_same(d1, d2);
+  EXPECT_EQ(i2.null_count(), 3u);
 }
 
 TEST(ColumnTest, AppendSelectedGathersRowsInOrder) {
