@@ -102,10 +102,80 @@ struct NprobeFieldInfo {
 };
 
 namespace internal {
-extern const NprobeFieldInfo kFieldTable[kNprobeFieldCount];
-}
+using F = NprobeField;
+using K = FieldKind;
+// Ids checked against nProbe's `nprobe -H` template list (NetFlow v9 column;
+// ntop fields are 57472 + their IPFIX id under PEN 35632).
+inline constexpr NprobeFieldInfo kFieldTable[kNprobeFieldCount] = {
+    {F::kUnknown, "", 0, K::kString, kProbe},
+    {F::kProbeId, "PROBEID", 0, K::kString, kProbe},
+    {F::kExporterIpv4, "EXPORTER_IPV4_ADDRESS", 130, K::kIpv4, kExporterIp},
+    {F::kExporterIpv6, "EXPORTER_IPV6_ADDRESS", 131, K::kIpv6, kExporterIp},
+    {F::kIpv4Src, "IPV4_SRC_ADDR", 8, K::kIpv4, kSrcIp},
+    {F::kIpv6Src, "IPV6_SRC_ADDR", 27, K::kIpv6, kSrcIp},
+    {F::kIpv4Dst, "IPV4_DST_ADDR", 12, K::kIpv4, kDstIp},
+    {F::kIpv6Dst, "IPV6_DST_ADDR", 28, K::kIpv6, kDstIp},
+    {F::kL4SrcPort, "L4_SRC_PORT", 7, K::kInt32, kSrcPort},
+    {F::kL4DstPort, "L4_DST_PORT", 11, K::kInt32, kDstPort},
+    {F::kProtocol, "PROTOCOL", 4, K::kInt32, kProtocol},
+    {F::kIpProtocolVersion, "IP_PROTOCOL_VERSION", 60, K::kInt32, kIpVersion},
+    {F::kL7Proto, "L7_PROTO", 57590, K::kL7Proto, kL7Master},
+    {F::kL7ProtoName, "L7_PROTO_NAME", 57591, K::kString, kL7Name},
+    {F::kInBytes, "IN_BYTES", 1, K::kInt64, kInBytes},
+    {F::kOutBytes, "OUT_BYTES", 23, K::kInt64, kOutBytes},
+    {F::kInPkts, "IN_PKTS", 2, K::kInt64, kInPkts},
+    {F::kOutPkts, "OUT_PKTS", 24, K::kInt64, kOutPkts},
+    {F::kFlowStartMs, "FLOW_START_MILLISECONDS", 152, K::kTimeMs, kStartTime},
+    {F::kFlowEndMs, "FLOW_END_MILLISECONDS", 153, K::kTimeMs, kEndTime},
+    {F::kFlowStartUs, "FLOW_START_MICROSECONDS", 154, K::kTimeUs, kStartTime},
+    {F::kFlowEndUs, "FLOW_END_MICROSECONDS", 155, K::kTimeUs, kEndTime},
+    {F::kFlowStartSec, "FLOW_START_SEC", 150, K::kTimeSec, kStartTime},
+    {F::kFlowEndSec, "FLOW_END_SEC", 151, K::kTimeSec, kEndTime},
+    {F::kFirstSwitched, "FIRST_SWITCHED", 22, K::kTimeSec, kStartTime},
+    {F::kLastSwitched, "LAST_SWITCHED", 21, K::kTimeSec, kEndTime},
+    {F::kTcpFlags, "TCP_FLAGS", 6, K::kInt32, kTcpFlags},
+    {F::kClientTcpFlags, "CLIENT_TCP_FLAGS", 57550, K::kInt32, kClientTcpFlags},
+    {F::kServerTcpFlags, "SERVER_TCP_FLAGS", 57551, K::kInt32, kServerTcpFlags},
+    {F::kInSrcMac, "IN_SRC_MAC", 56, K::kMac, kSrcMac},
+    {F::kOutDstMac, "OUT_DST_MAC", 57, K::kMac, kDstMac},
+    {F::kSrcVlan, "SRC_VLAN", 58, K::kInt32, kVlan},
+    {F::kInputSnmp, "INPUT_SNMP", 10, K::kInt32, kInputSnmp},
+    {F::kOutputSnmp, "OUTPUT_SNMP", 14, K::kInt32, kOutputSnmp},
+    {F::kSrcTos, "SRC_TOS", 5, K::kInt32, kSrcTos},
+    {F::kMinTtl, "MIN_TTL", 52, K::kInt32, kMinTtl},
+    {F::kMaxTtl, "MAX_TTL", 53, K::kInt32, kMaxTtl},
+    {F::kIcmpType, "ICMP_TYPE", 32, K::kInt32, kIcmpType},
+    {F::kRetransmittedInPkts, "RETRANSMITTED_IN_PKTS", 57581, K::kInt64, kRetransmittedInPkts},
+    {F::kRetransmittedOutPkts, "RETRANSMITTED_OUT_PKTS", 57582, K::kInt64,
+     kRetransmittedOutPkts},
+    {F::kClientNwLatencyMs, "CLIENT_NW_LATENCY_MS", 57595, K::kDouble, kClientLatencyMs},
+    {F::kServerNwLatencyMs, "SERVER_NW_LATENCY_MS", 57596, K::kDouble, kServerLatencyMs},
+    {F::kApplLatencyMs, "APPL_LATENCY_MS", 57597, K::kDouble, kApplLatencyMs},
+    {F::kDnsQuery, "DNS_QUERY", 57677, K::kString, kDnsQuery},
+    {F::kDnsQueryType, "DNS_QUERY_TYPE", 57679, K::kInt32, kDnsQueryType},
+    {F::kDnsRetCode, "DNS_RET_CODE", 57680, K::kInt32, kDnsRetCode},
+    {F::kHttpUrl, "HTTP_URL", 57652, K::kString, kHttpUrl},
+    {F::kHttpHost, "HTTP_HOST", 57659, K::kString, kHttpHost},
+    {F::kHttpMethod, "HTTP_METHOD", 57832, K::kString, kHttpMethod},
+    {F::kHttpRetCode, "HTTP_RET_CODE", 57653, K::kInt32, kHttpRetCode},
+    {F::kTlsServerName, "TLS_SERVER_NAME", 57660, K::kString, kTlsServerName},
+    {F::kTlsVersion, "TLS_VERSION", 57967, K::kInt32, kTlsVersion},
+    {F::kJa3cHash, "JA3C_HASH", 57961, K::kString, kJa3cHash},
+    {F::kJa3sHash, "JA3S_HASH", 57962, K::kString, kJa3sHash},
+};
+static_assert(
+    [] {
+      for (size_t i = 0; i < kNprobeFieldCount; ++i) {
+        if (kFieldTable[i].field != static_cast<NprobeField>(i)) return false;
+      }
+      return true;
+    }(),
+    "kFieldTable is indexed by NprobeField");
+}  // namespace internal
+
 // Metadata of `field` (kUnknown has an empty label; kCount is invalid).
-inline const NprobeFieldInfo& FieldInfo(NprobeField field) {
+// constexpr, so the decoder can specialise its per-field code on it.
+constexpr const NprobeFieldInfo& FieldInfo(NprobeField field) {
   return internal::kFieldTable[static_cast<size_t>(field)];
 }
 
