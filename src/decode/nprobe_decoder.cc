@@ -9,6 +9,7 @@
 #include <limits>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/log_limiter.h"
@@ -133,6 +134,55 @@ bool ParseDoubleText(std::string_view s, double* out) {
   const char* end = s.data() + s.size();
   auto [p, ec] = std::from_chars(s.data(), end, *out);
   return ec == std::errc() && p == end && std::isfinite(*out);
+}
+
+// The common JSON integer straight from its token (which stage 1 delimited:
+// the number and any whitespace up to the next structural character):
+// optional '-', 1 to 18 digits without a leading zero, then whitespace or
+// the token's end. Exactly what simdjson's get_int64() would return for
+// such text, without its parse; anything else returns false and takes the
+// full path (ReadJsonInteger).
+bool ParseSimpleInteger(std::string_view token, int64_t* out) {
+  const char* p = token.data();
+  const char* const end = p + token.size();
+  const bool negative = p < end && *p == '-';
+  p += negative;
+  const char* const digits = p;
+  uint64_t v = 0;
+  while (p < end && static_cast<unsigned char>(*p - '0') < 10) {
+    v = v * 10 + static_cast<unsigned char>(*p - '0');
+    ++p;
+  }
+  const auto n = static_cast<size_t>(p - digits);
+  if (n == 0 || n > 18 || (n > 1 && *digits == '0')) return false;
+  if (p != end && *p != ' ' && *p != '\t' && *p != '\n' && *p != '\r') return false;
+  *out = negative ? -static_cast<int64_t>(v) : static_cast<int64_t>(v);
+  return true;
+}
+
+// The content of a JSON string token without a backslash, as a view into
+// the document: what get_string() would return, without copying it into
+// the parser's string buffer. Stage 1 already checked the whole document
+// (UTF-8, unescaped control characters, closing quotes). False for an
+// escaped string (get_string() unescapes it) or an unexpected token shape.
+bool RawStringContent(std::string_view token, std::string_view* out) {
+  token = TrimJsonSpace(token);
+  if (token.size() < 2 || token.front() != '"' || token.back() != '"') return false;
+  std::string_view content = token.substr(1, token.size() - 2);
+  // Eight bytes at a time (strings here are short; a memchr call costs more).
+  const char* p = content.data();
+  size_t n = content.size();
+  for (; n >= 8; p += 8, n -= 8) {
+    uint64_t w;
+    std::memcpy(&w, p, 8);
+    w ^= 0x5C5C5C5C5C5C5C5CULL;  // '\\' bytes become 0
+    if (((w - 0x0101010101010101ULL) & ~w & 0x8080808080808080ULL) != 0) return false;
+  }
+  for (; n > 0; ++p, --n) {
+    if (*p == '\\') return false;
+  }
+  *out = content;
+  return true;
 }
 
 // "7.178" -> (7, 178); "13" -> (13, 0). Both parts: digits only, INT32.
@@ -453,8 +503,10 @@ class NprobeDecoder::Impl {
     Record& rec = rec_;
     rec.Reset();
     for (auto field_result : obj) {
-      od::field field;
-      if (error_code err = std::move(field_result).get(field)) return err;
+      // Used in place: copying it into a local od::field costs a
+      // store-forwarding stall per key (seen in perf annotate).
+      if (error_code err = field_result.error()) return err;
+      od::field& field = field_result.value_unsafe();
       // The key is taken raw, without unescaping: it ends at the quote
       // before the ':' that precedes the value's first byte. Only a key
       // that is unknown and holds a backslash is unescaped and looked up
@@ -512,11 +564,13 @@ class NprobeDecoder::Impl {
     std::string_view text;
     bool is_string = type == od::json_type::string;
     if (is_string) {
-      error_code err = value.get_string().get(text);
-      if (err) {
-        if (!IsScalarError(err)) return err;
-        rec.Problem(f, ExpectedError(kind), key, TrimJsonSpace(value.raw_json_token()));
-        return simdjson::SUCCESS;
+      if (!RawStringContent(value.raw_json_token(), &text)) {
+        error_code err = value.get_string().get(text);
+        if (err) {
+          if (!IsScalarError(err)) return err;
+          rec.Problem(f, ExpectedError(kind), key, TrimJsonSpace(value.raw_json_token()));
+          return simdjson::SUCCESS;
+        }
       }
       if (text.empty()) {  // "" means absent, for every type
         rec.Clear(f);
@@ -599,7 +653,7 @@ class NprobeDecoder::Impl {
         IntParse parsed = IntParse::kOk;
         if (is_string) {
           parsed = ParseIntegerText(text, &i);
-        } else {
+        } else if (!ParseSimpleInteger(value.raw_json_token(), &i)) {
           error_code err = ReadJsonInteger(value, &i, &parsed);
           if (err) return err;
         }
@@ -775,49 +829,23 @@ class NprobeDecoder::Impl {
 
     // Commit the row: every column gets exactly one append.
     FlowBatch& b = *target.batch;
-    for (NprobeField f : kDirectFields) {
-      const NprobeFieldInfo& info = FieldInfo(f);
-      Column& col = b.column(info.column);
-      if (!rec.Has(f)) {
-        col.AppendNull();
-        continue;
-      }
-      const Record::Slot& slot = rec.at(f);
-      switch (info.kind) {
-        case FieldKind::kInt32: col.AppendInt32(static_cast<int32_t>(slot.i)); break;
-        case FieldKind::kInt64: col.AppendInt64(slot.i); break;
-        case FieldKind::kDouble: col.AppendDouble(slot.d); break;
-        default: col.AppendString(slot.s); break;
-      }
-    }
+    AppendDirectFields(b, std::make_index_sequence<std::size(kDirectFields)>());
     const IpAddress* exporter =
         ChooseAddress(NprobeField::kExporterIpv4, NprobeField::kExporterIpv6, 0);
-    if (exporter) {
-      b.column(kExporterIp).AppendString(exporter->Text());
-    } else {
-      b.column(kExporterIp).AppendNull();
-    }
-    b.column(kSrcIp).AppendString(src->Text());
-    b.column(kDstIp).AppendString(dst->Text());
-    b.column(kIpVersion).AppendInt32(has_version ? static_cast<int32_t>(version) : src->family);
-    if (rec.Has(NprobeField::kL7Proto)) {
-      b.column(kL7Master).AppendInt32(static_cast<int32_t>(rec.at(NprobeField::kL7Proto).i));
-      b.column(kL7App).AppendInt32(rec.l7_app);
-    } else {
-      b.column(kL7Master).AppendNull();
-      b.column(kL7App).AppendNull();
-    }
-    b.column(kStartTime).AppendInt64(start_ms);
-    if (has_end) {
-      b.column(kEndTime).AppendInt64(end_ms);
-    } else {
-      b.column(kEndTime).AppendNull();
-    }
-    if (has_end && end_ms >= start_ms) {
-      b.column(kDurationMs).AppendInt64(end_ms - start_ms);
-    } else {
-      b.column(kDurationMs).AppendNull();
-    }
+    b.column(kExporterIp)
+        .AppendStringOrNull(exporter ? exporter->Text() : std::string_view(), exporter != nullptr);
+    b.column(kSrcIp).AppendStringOrNull(src->Text(), true);
+    b.column(kDstIp).AppendStringOrNull(dst->Text(), true);
+    b.column(kIpVersion)
+        .AppendInt32OrNull(has_version ? static_cast<int32_t>(version) : src->family, true);
+    const bool has_l7 = rec.Has(NprobeField::kL7Proto);
+    b.column(kL7Master)
+        .AppendInt32OrNull(static_cast<int32_t>(rec.at(NprobeField::kL7Proto).i), has_l7);
+    b.column(kL7App).AppendInt32OrNull(rec.l7_app, has_l7);
+    b.column(kStartTime).AppendInt64OrNull(start_ms, true);
+    b.column(kEndTime).AppendInt64OrNull(end_ms, has_end);
+    const bool has_duration = has_end && end_ms >= start_ms;
+    b.column(kDurationMs).AppendInt64OrNull(has_duration ? end_ms - start_ms : 0, has_duration);
 
     DecoderStats& stats = *target.stats;
     ++stats.flows;
@@ -830,6 +858,29 @@ class NprobeDecoder::Impl {
         }
       }
       for (uint32_t i = 0; i < rec.num_problems; ++i) LogFieldProblem(pos, rec.problems[i]);
+    }
+  }
+
+  // One append per direct field, specialised on the field's kind at compile
+  // time: straight-line code instead of a table walk with a type switch.
+  template <size_t... I>
+  void AppendDirectFields(FlowBatch& b, std::index_sequence<I...>) {
+    (AppendDirectField<kDirectFields[I]>(b), ...);
+  }
+  template <NprobeField F>
+  [[gnu::always_inline]] void AppendDirectField(FlowBatch& b) {
+    constexpr NprobeFieldInfo info = FieldInfo(F);
+    Column& col = b.column(info.column);
+    const bool has = rec_.Has(F);
+    const Record::Slot& slot = rec_.at(F);
+    if constexpr (info.kind == FieldKind::kInt32) {
+      col.AppendInt32OrNull(static_cast<int32_t>(slot.i), has);
+    } else if constexpr (info.kind == FieldKind::kInt64) {
+      col.AppendInt64OrNull(slot.i, has);
+    } else if constexpr (info.kind == FieldKind::kDouble) {
+      col.AppendDoubleOrNull(slot.d, has);
+    } else {
+      col.AppendStringOrNull(slot.s, has);
     }
   }
 
