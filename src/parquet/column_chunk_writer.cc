@@ -146,19 +146,7 @@ Status ColumnChunkWriter::WriteInt(const Column& column, std::span<const T> valu
     page_.clear();
     page_.Append(dict->entries().data(), distinct * sizeof(T));
     FLOWLAKE_RETURN_IF_ERROR(WriteDictionaryPage(static_cast<int32_t>(distinct), ctx));
-    const int width = IndexBitWidth(distinct);
-    const size_t rows_per_page = options_.page_target_bytes * 8 / static_cast<size_t>(width);
-    return WriteDataPages(
-        column, rows_per_page, nullptr, format::Encoding::kRleDictionary,
-        [&](size_t, size_t, size_t v0, size_t count) {
-          page_.PushByte(static_cast<uint8_t>(width));
-          if (distinct == 1) {
-            if (count > 0) AppendRleRun(0, count, width, &page_);
-          } else {
-            AppendRleHybrid({indices_.data() + v0, count}, width, &page_);
-          }
-        },
-        ctx);
+    return WriteDictionaryIndexPages(column, distinct, ctx);
   }
   const std::span<const uint8_t> validity = column.validity();
   return WriteDataPages(
@@ -226,20 +214,7 @@ Status ColumnChunkWriter::WriteString(const Column& column, ChunkContext* ctx) {
       p += 4 + e.size();
     }
     FLOWLAKE_RETURN_IF_ERROR(WriteDictionaryPage(static_cast<int32_t>(entries.size()), ctx));
-    const size_t distinct = entries.size();
-    const int width = IndexBitWidth(distinct);
-    const size_t rows_per_page = options_.page_target_bytes * 8 / static_cast<size_t>(width);
-    return WriteDataPages(
-        column, rows_per_page, nullptr, format::Encoding::kRleDictionary,
-        [&](size_t, size_t, size_t v0, size_t count) {
-          page_.PushByte(static_cast<uint8_t>(width));
-          if (distinct == 1) {
-            if (count > 0) AppendRleRun(0, count, width, &page_);
-          } else {
-            AppendRleHybrid({indices_.data() + v0, count}, width, &page_);
-          }
-        },
-        ctx);
+    return WriteDictionaryIndexPages(column, entries.size(), ctx);
   }
 
   if (valid_values > 0) {
@@ -281,6 +256,23 @@ Status ColumnChunkWriter::WriteString(const Column& column, ChunkContext* ctx) {
           PutLength(refs[r].size, p);
           std::memcpy(p + 4, arena + refs[r].offset, refs[r].size);
           p += 4 + refs[r].size;
+        }
+      },
+      ctx);
+}
+
+Status ColumnChunkWriter::WriteDictionaryIndexPages(const Column& column, size_t distinct,
+                                                    ChunkContext* ctx) {
+  const int width = IndexBitWidth(distinct);
+  const size_t rows_per_page = options_.page_target_bytes * 8 / static_cast<size_t>(width);
+  return WriteDataPages(
+      column, rows_per_page, nullptr, format::Encoding::kRleDictionary,
+      [&](size_t, size_t, size_t v0, size_t count) {
+        page_.PushByte(static_cast<uint8_t>(width));
+        if (distinct == 1) {
+          if (count > 0) AppendRleRun(0, count, width, &page_);
+        } else {
+          AppendRleHybrid({indices_.data() + v0, count}, width, &page_);
         }
       },
       ctx);

@@ -45,6 +45,8 @@ class ColumnChunkWriter {
 
   // Page emission shared by all types.
   Status WriteDictionaryPage(int32_t num_entries, ChunkContext* ctx);
+  // Data pages of RLE_DICTIONARY indices (indices_) into `distinct` entries.
+  Status WriteDictionaryIndexPages(const Column& column, size_t distinct, ChunkContext* ctx);
   template <typename EncodeValues>
   Status WriteDataPages(const Column& column, size_t rows_per_page_hint,
                         const std::vector<size_t>* page_ends, format::Encoding encoding,
