@@ -26,7 +26,7 @@ namespace flowlake {
 inline constexpr size_t kChunkPadding = 64;  // >= SIMDJSON_PADDING
 
 struct ChunkReaderConfig {
-  size_t chunk_bytes = 4 << 20;
+  size_t chunk_bytes = 1 << 20;
   size_t max_record_bytes = 16 << 20;
   Status Validate() const;
 };
