@@ -9,6 +9,7 @@ PACKAGES=(
   libsimdjson-dev libzstd-dev libsnappy-dev
   libcli11-dev libspdlog-dev libfmt-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  librdkafka-dev kcat
   nodejs npm
   time
 )
