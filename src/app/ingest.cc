@@ -10,8 +10,6 @@
 #include <thread>
 #include <vector>
 
-#include <spdlog/spdlog.h>
-
 #include "decode/record_framer.h"
 #include "lake/dead_letter.h"
 
