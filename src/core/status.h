@@ -21,6 +21,7 @@ enum class StatusCode : unsigned char {
   kCorruption,       // data that does not decode
   kNotFound,
   kResourceExhausted,  // a configured limit was reached
+  kAborted,            // lost a concurrency race (e.g. fenced by another writer); retry from fresh state
   kInternal,           // a bug: should never be seen by users
 };
 
@@ -44,6 +45,7 @@ class [[nodiscard]] Status {
   static Status ResourceExhausted(std::string m) {
     return {StatusCode::kResourceExhausted, std::move(m)};
   }
+  static Status Aborted(std::string m) { return {StatusCode::kAborted, std::move(m)}; }
   static Status Internal(std::string m) { return {StatusCode::kInternal, std::move(m)}; }
 
   bool ok() const { return code_ == StatusCode::kOk; }

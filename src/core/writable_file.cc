@@ -7,7 +7,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace flowlake {
@@ -89,7 +91,36 @@ class PosixWritableFile final : public WritableFile {
   std::vector<char> buffer_;
 };
 
+class ThrottledWritableFile final : public WritableFile {
+ public:
+  ThrottledWritableFile(std::unique_ptr<WritableFile> base, uint64_t bytes_per_s)
+      : base_(std::move(base)), bytes_per_s_(bytes_per_s),
+        start_(std::chrono::steady_clock::now()) {}
+  Status Append(std::string_view data) override {
+    FLOWLAKE_RETURN_IF_ERROR(base_->Append(data));
+    // Sleep until the average rate since creation is back under the limit.
+    const double due_s = static_cast<double>(base_->Size()) / static_cast<double>(bytes_per_s_);
+    const auto due = start_ + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                                  std::chrono::duration<double>(due_s));
+    std::this_thread::sleep_until(due);
+    return Status::Ok();
+  }
+  Status Sync() override { return base_->Sync(); }
+  Status Close() override { return base_->Close(); }
+  uint64_t Size() const override { return base_->Size(); }
+
+ private:
+  std::unique_ptr<WritableFile> base_;
+  uint64_t bytes_per_s_;
+  std::chrono::steady_clock::time_point start_;
+};
+
 }  // namespace
+
+std::unique_ptr<WritableFile> NewThrottledWritableFile(std::unique_ptr<WritableFile> base,
+                                                       uint64_t bytes_per_s) {
+  return std::make_unique<ThrottledWritableFile>(std::move(base), bytes_per_s == 0 ? 1 : bytes_per_s);
+}
 
 Result<std::unique_ptr<WritableFile>> NewPosixWritableFile(const std::string& path) {
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);

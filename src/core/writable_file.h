@@ -31,6 +31,11 @@ class WritableFile {
 // Creates (truncating) a regular file at `path`, buffered in user space.
 Result<std::unique_ptr<WritableFile>> NewPosixWritableFile(const std::string& path);
 
+// Wraps `base` so that appends go no faster than `bytes_per_s` (it sleeps).
+// Test-only: it lets tests make the lake slower than its input.
+std::unique_ptr<WritableFile> NewThrottledWritableFile(std::unique_ptr<WritableFile> base,
+                                                       uint64_t bytes_per_s);
+
 // fsync() on a directory, so a rename inside it survives a crash.
 Status SyncDirectory(const std::string& dir);
 
