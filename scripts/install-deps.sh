@@ -7,7 +7,7 @@ PACKAGES=(
   build-essential cmake pkg-config git
   clang libclang-rt-14-dev
   libsimdjson-dev libzstd-dev libsnappy-dev
-  libcli11-dev libspdlog-dev libfmt-dev
+  libcli11-dev libspdlog-dev libfmt-dev libtomlplusplus-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   librdkafka-dev kcat
   nodejs npm
