@@ -115,11 +115,13 @@ void DeadLetterWriter::Reject(const SourcePosition& pos, std::string_view reason
   line_ += "}\n";
 
   if (!file_) {
-    Status st = CreateDirectories(config_.root + "/_tmp");
-    if (st.ok()) st = CreateDirectories(config_.root + "/_rejected");
+    const std::string work = config_.staging_dir.empty() ? "_tmp" : config_.staging_dir;
+    Status st = CreateDirectories(config_.root + "/" + work);
+    if (st.ok() && config_.staging_dir.empty()) st = CreateDirectories(config_.root + "/_rejected");
     char seq[24];
     std::snprintf(seq, sizeof seq, "%04llu", static_cast<unsigned long long>(++seq_));
-    tmp_path_ = config_.root + "/_tmp/" + name_ + "-" + seq + ".ndjson";
+    tmp_path_ = config_.root + "/" + work + "/" + name_ + "-" + seq + ".ndjson";
+    records_in_file_ = 0;
     if (st.ok()) {
       auto f = NewPosixWritableFile(tmp_path_);
       if (f.ok()) file_ = std::move(f).value(); else st = f.status();
@@ -130,6 +132,7 @@ void DeadLetterWriter::Reject(const SourcePosition& pos, std::string_view reason
     }
   }
   Status st = file_->Append(line_);
+  ++records_in_file_;
   if (st.ok() && file_->Size() >= config_.max_file_bytes) st = CommitLocked();
   if (!st.ok()) error_ = st;
 }
@@ -139,6 +142,11 @@ Status DeadLetterWriter::CommitLocked() {
   FLOWLAKE_RETURN_IF_ERROR(f->Sync());
   FLOWLAKE_RETURN_IF_ERROR(f->Close());
   const std::string base = tmp_path_.substr(tmp_path_.rfind('/') + 1);
+  if (!config_.staging_dir.empty()) {
+    staged_.push_back({config_.staging_dir + "/" + base, "_rejected/" + base, records_in_file_,
+                       f->Size()});
+    return Status::Ok();
+  }
   FLOWLAKE_RETURN_IF_ERROR(RenameFile(tmp_path_, config_.root + "/_rejected/" + base));
   files_.push_back("_rejected/" + base);
   return SyncDirectory(config_.root + "/_rejected");
@@ -148,6 +156,26 @@ Status DeadLetterWriter::Close() {
   std::lock_guard<std::mutex> lock(mu_);
   if (error_.ok() && file_) error_ = CommitLocked();
   return error_;
+}
+
+Result<std::vector<StagedFile>> DeadLetterWriter::TakeStaged() {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (error_.ok() && file_) error_ = CommitLocked();
+  if (!error_.ok()) return error_;
+  std::vector<StagedFile> out;
+  out.swap(staged_);
+  return out;
+}
+
+void DeadLetterWriter::DiscardAll() {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (file_) {
+    file_.reset();
+    std::remove(tmp_path_.c_str());
+  }
+  for (const StagedFile& f : staged_) std::remove((config_.root + "/" + f.staging_path).c_str());
+  staged_.clear();
+  error_ = Status::Ok();
 }
 
 uint64_t DeadLetterWriter::rejected() const {

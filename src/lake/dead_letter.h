@@ -23,6 +23,7 @@
 #include "core/reject_sink.h"
 #include "core/status.h"
 #include "core/writable_file.h"
+#include "lake/commit_log.h"
 
 namespace flowlake {
 
@@ -30,6 +31,10 @@ struct DeadLetterConfig {
   std::string root;  // the lake directory
   uint64_t max_record_bytes = 1 << 20;
   uint64_t max_file_bytes = 256ULL << 20;
+  // Relative to root. Set: files are written there and handed out by
+  // TakeStaged() for a CommitLog to publish (the service's exactly-once
+  // mode), instead of being renamed into _rejected/ on close.
+  std::string staging_dir;
   Status Validate() const;
 };
 
@@ -44,6 +49,13 @@ class DeadLetterWriter final : public RejectSink {
 
   // Commits the current file. The first I/O error is kept and returned here.
   Status Close();
+
+  // Staged mode: closes the current file and returns every file completed
+  // since the last call (first I/O error instead, if any).
+  Result<std::vector<StagedFile>> TakeStaged();
+  // Staged mode, after a fenced commit: deletes the current and untaken
+  // files (their records will be consumed and rejected again).
+  void DiscardAll();
 
   uint64_t rejected() const;
   // Paths (relative to the lake root) of committed dead-letter files.
@@ -60,6 +72,8 @@ class DeadLetterWriter final : public RejectSink {
   std::string line_;  // scratch
   uint64_t seq_ = 0;
   uint64_t rejected_ = 0;
+  uint64_t records_in_file_ = 0;
+  std::vector<StagedFile> staged_;
   Status error_;
   std::vector<std::string> files_;
 };

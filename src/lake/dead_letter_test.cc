@@ -78,6 +78,33 @@ TEST(DeadLetterTest, LongRecordIsTruncatedAndFlagged) {
   EXPECT_TRUE(bool(e["truncated"]));
 }
 
+TEST(DeadLetterTest, StagedModeHandsFilesOutInsteadOfPublishing) {
+  std::string root = FreshDir("staged");
+  DeadLetterWriter w({.root = root, .staging_dir = "_flowlake/staging/r"}, "run2");
+  w.Reject({"netflows/3", 0, 41, -1}, "invalid JSON", "{oops");
+  w.Reject({"netflows/3", 0, 42, 1}, "missing src_ip", "[{},{}]");
+  Result<std::vector<StagedFile>> staged = w.TakeStaged();
+  ASSERT_TRUE(staged.ok()) << staged.status().ToString();
+  ASSERT_EQ(staged->size(), 1u);
+  const StagedFile& f = (*staged)[0];
+  EXPECT_EQ(f.staging_path, "_flowlake/staging/r/run2-0001.ndjson");
+  EXPECT_EQ(f.final_path, "_rejected/run2-0001.ndjson");
+  EXPECT_EQ(f.rows, 2u);
+  EXPECT_EQ(fs::file_size(root + "/" + f.staging_path), f.bytes);
+  EXPECT_FALSE(fs::exists(root + "/_rejected"));
+  auto lines = ReadLines(root + "/" + f.staging_path);
+  ASSERT_EQ(lines.size(), 2u);
+  EXPECT_NE(lines[1].find("\"source\":\"netflows/3\",\"line\":0,\"offset\":42"), std::string::npos)
+      << lines[1];
+  // Nothing new: nothing handed out. A discarded file disappears.
+  EXPECT_TRUE(w.TakeStaged()->empty());
+  w.Reject({"netflows/0", 0, 7, -1}, "invalid JSON", "x");
+  w.DiscardAll();
+  EXPECT_TRUE(w.TakeStaged()->empty());
+  EXPECT_EQ(fs::directory_iterator(root + "/_flowlake/staging/r")->path().filename(),
+            "run2-0001.ndjson");
+}
+
 TEST(DeadLetterTest, NothingRejectedCreatesNothing) {
   std::string root = FreshDir("empty");
   DeadLetterWriter w({.root = root}, "run");

@@ -29,6 +29,10 @@ Status LakeWriterConfig::Validate() const {
   if (max_buffered_bytes < row_group_bytes / 8) {
     return Status::InvalidArgument("lake: max_buffered_bytes must be at least row_group_bytes / 8");
   }
+  if (!staging_dir.empty() && (staging_dir[0] == '/' || staging_dir.find("..") != std::string::npos)) {
+    return Status::InvalidArgument("lake: staging_dir must be relative to the root, got '" +
+                                   staging_dir + "'");
+  }
   if (max_open_partitions < 1) {
     return Status::InvalidArgument("lake: max_open_partitions must be at least 1");
   }
@@ -151,7 +155,7 @@ Result<PartitionedWriter::Partition*> PartitionedWriter::GetPartition(int64_t bu
   char seq[24];
   std::snprintf(seq, sizeof seq, "%06llu", static_cast<unsigned long long>(++next_seq_));
   p->name = prefix_ + "-" + seq + ".parquet";
-  p->tmp_path = config_.root + "/_tmp/" + p->name;
+  p->tmp_path = config_.root + "/" + WorkDir() + "/" + p->name;
   Partition* raw = p.get();
   open_.emplace(bucket, std::move(p));
   return raw;
@@ -176,8 +180,11 @@ Status PartitionedWriter::EnforceBufferBudget() {
 Status PartitionedWriter::FlushRowGroup(Partition& p) {
   if (p.buffer.num_rows() == 0) return Status::Ok();
   if (!p.file) {
-    FLOWLAKE_RETURN_IF_ERROR(CreateDirectories(config_.root + "/_tmp"));
+    FLOWLAKE_RETURN_IF_ERROR(CreateDirectories(config_.root + "/" + WorkDir()));
     FLOWLAKE_ASSIGN_OR_RETURN(std::unique_ptr<WritableFile> f, NewPosixWritableFile(p.tmp_path));
+    if (config_.throttle_bytes_per_s > 0) {
+      f = NewThrottledWritableFile(std::move(f), config_.throttle_bytes_per_s);
+    }
     parquet::WriterOptions options = config_.parquet;
     options.sync_on_finish = config_.sync;
     FLOWLAKE_ASSIGN_OR_RETURN(p.file,
@@ -201,6 +208,15 @@ Status PartitionedWriter::Commit(int64_t bucket) {
   if (!p->file) return Status::Ok();
   FLOWLAKE_ASSIGN_OR_RETURN(parquet::FileSummary summary, p->file->Finish());
   const std::string rel_dir = config_.table + "/" + PartitionPath(bucket);
+  if (!config_.staging_dir.empty()) {
+    staged_.push_back({config_.staging_dir + "/" + p->name, rel_dir + "/" + p->name, summary.rows,
+                       summary.bytes});
+    committed_.push_back({staged_.back().final_path, bucket, summary.rows, summary.bytes});
+    stats_.rows_written += summary.rows;
+    stats_.bytes += summary.bytes;
+    ++stats_.files;
+    return Status::Ok();
+  }
   const std::string dir = config_.root + "/" + rel_dir;
   FLOWLAKE_RETURN_IF_ERROR(CreateDirectories(dir));
   FLOWLAKE_RETURN_IF_ERROR(RenameFile(p->tmp_path, dir + "/" + p->name));
@@ -210,6 +226,30 @@ Status PartitionedWriter::Commit(int64_t bucket) {
   stats_.bytes += summary.bytes;
   ++stats_.files;
   return Status::Ok();
+}
+
+std::string PartitionedWriter::WorkDir() const {
+  return config_.staging_dir.empty() ? std::string("_tmp") : config_.staging_dir;
+}
+
+std::vector<StagedFile> PartitionedWriter::TakeStaged() {
+  std::vector<StagedFile> out;
+  out.swap(staged_);
+  return out;
+}
+
+void PartitionedWriter::DiscardAll() {
+  // Unfinished files are deleted without writing their footer: they were
+  // never named by a commit, so nothing can refer to them.
+  for (auto& [bucket, p] : open_) {
+    p->file.reset();
+    std::remove(p->tmp_path.c_str());
+  }
+  open_.clear();
+  buffered_bytes_ = 0;
+  for (const StagedFile& f : staged_) std::remove((config_.root + "/" + f.staging_path).c_str());
+  staged_.clear();
+  error_ = Status::Ok();
 }
 
 Status PartitionedWriter::CloseAged() {

@@ -16,6 +16,11 @@
 // `file_max_rows` rows, `file_target_bytes` bytes, or `max_file_age_ms`
 // after it was opened.
 //
+// Staged mode (`staging_dir` set, as `flowlake run` uses it): files are
+// written straight into <root>/<staging_dir>/ and, when complete, are not
+// renamed but listed by TakeStaged(); the CommitLog publishes them together
+// with the Kafka offsets they hold. Nothing becomes visible without a commit.
+//
 // Thread-safety: none. Give each worker thread its own writer with its own
 // `file_prefix`; prefixes keep file names unique across writers and runs.
 // Errors are sticky: after a failed call, every later call fails too.
@@ -30,6 +35,7 @@
 #include "core/clock.h"
 #include "core/flow_schema.h"
 #include "core/status.h"
+#include "lake/commit_log.h"
 #include "parquet/file_writer.h"
 
 namespace flowlake {
@@ -46,6 +52,12 @@ struct LakeWriterConfig {
   uint64_t max_buffered_bytes = 96ULL << 20;
   uint32_t max_open_partitions = 32;
   bool sync = true;  // fdatasync files and fsync directories on commit
+  // Relative to root. Empty: files are published on close (batch ingest).
+  // Set: files stay staged there until the caller commits them.
+  std::string staging_dir;
+  // Test-only: limits each file's write speed (bytes/s; 0 = unlimited), to
+  // prove the service's backpressure with a slow lake.
+  uint64_t throttle_bytes_per_s = 0;
 
   Status Validate() const;
 };
@@ -88,8 +100,15 @@ class PartitionedWriter {
   Status Flush();
 
   const LakeWriterStats& stats() const { return stats_; }
-  // Every file committed so far, in commit order.
+  // Every file committed so far, in commit order (published or staged).
   const std::vector<CommittedFile>& committed() const { return committed_; }
+  // Staged mode: the files completed since the last call, in order.
+  std::vector<StagedFile> TakeStaged();
+  size_t staged_files() const { return staged_.size(); }
+  // Staged mode, after a failed or fenced commit: drops every open
+  // partition (buffers and unfinished files) and every staged file not yet
+  // taken, deleting them. Clears a sticky error; the writer starts afresh.
+  void DiscardAll();
   uint64_t buffered_rows() const;
   uint64_t buffered_bytes() const { return buffered_bytes_; }
 
@@ -100,6 +119,7 @@ class PartitionedWriter {
   Status FlushRowGroup(Partition& p);
   Status EnforceBufferBudget();
   Status Commit(int64_t bucket);
+  std::string WorkDir() const;  // where unfinished files live, relative to root
 
   LakeWriterConfig config_;
   std::string prefix_;
@@ -111,6 +131,7 @@ class PartitionedWriter {
   std::map<int64_t, std::unique_ptr<Partition>> open_;
   std::vector<std::pair<int64_t, std::vector<uint32_t>>> groups_;  // scratch
   std::vector<CommittedFile> committed_;
+  std::vector<StagedFile> staged_;
   LakeWriterStats stats_;
 };
 

@@ -205,7 +205,67 @@ TEST(PartitionedWriterTest, UnwritableRootIsAStickyError) {
   EXPECT_FALSE(w.Flush().ok());
 }
 
+LakeWriterConfig StagedConfig(const std::string& root, const std::string& staging_dir,
+                              uint64_t file_max_rows, uint64_t row_group_rows) {
+  LakeWriterConfig c = Config(root);
+  c.staging_dir = staging_dir;
+  c.file_max_rows = file_max_rows;
+  c.row_group_rows = row_group_rows;
+  return c;
+}
+
+TEST(PartitionedWriterTest, StagedModeKeepsFilesInvisibleUntilTaken) {
+  std::string root = FreshDir("staged");
+  PartitionedWriter w(StagedConfig(root, "_flowlake/staging/w", 100, 50), "part-s");
+  FlowBatch b;
+  for (int i = 0; i < 250; ++i) AddFlow(b, kDec1 + (i % 2) * kMsPerHour + i, i);
+  ASSERT_TRUE(w.Write(b).ok());
+  // Two hours, 125 rows each, 100 per file: one full file per hour so far.
+  EXPECT_EQ(w.staged_files(), 2u);
+  ASSERT_TRUE(w.Flush().ok());
+  std::vector<StagedFile> staged = w.TakeStaged();
+  ASSERT_EQ(staged.size(), 4u);
+  EXPECT_EQ(w.staged_files(), 0u);
+  EXPECT_TRUE(ParquetFiles(root).empty());  // nothing published
+  uint64_t rows = 0;
+  for (const StagedFile& f : staged) {
+    rows += f.rows;
+    EXPECT_EQ(f.staging_path.rfind("_flowlake/staging/w/part-s-", 0), 0u) << f.staging_path;
+    EXPECT_TRUE(fs::exists(root + "/" + f.staging_path)) << f.staging_path;
+    EXPECT_EQ(fs::file_size(root + "/" + f.staging_path), f.bytes);
+    const std::string name = f.staging_path.substr(f.staging_path.rfind('/') + 1);
+    EXPECT_TRUE(f.final_path == "flows/date=2025-12-01/hour=0/" + name ||
+                f.final_path == "flows/date=2025-12-01/hour=1/" + name)
+        << f.final_path;
+  }
+  EXPECT_EQ(rows, 250u);
+}
+
+TEST(PartitionedWriterTest, DiscardAllDeletesOpenAndStagedFiles) {
+  std::string root = FreshDir("discard");
+  PartitionedWriter w(StagedConfig(root, "stage", 10, 10), "part-d");
+  FlowBatch b;
+  for (int i = 0; i < 15; ++i) AddFlow(b, kDec1 + i, i);
+  ASSERT_TRUE(w.Write(b).ok());  // one staged file, one open with 5 buffered rows
+  ASSERT_EQ(w.staged_files(), 1u);
+  w.DiscardAll();
+  EXPECT_EQ(w.staged_files(), 0u);
+  EXPECT_EQ(w.buffered_rows(), 0u);
+  EXPECT_TRUE(fs::is_empty(root + "/stage"));
+  // Usable again afterwards.
+  ASSERT_TRUE(w.Write(b).ok());
+  ASSERT_TRUE(w.Flush().ok());
+  EXPECT_EQ(w.TakeStaged().size(), 2u);
+}
+
 TEST(LakeWriterConfigTest, RejectsBadValues) {
+  {
+    LakeWriterConfig c = Config("/tmp/x");
+    c.staging_dir = "../escape";
+    EXPECT_FALSE(c.Validate().ok());
+    c.staging_dir = "/abs";
+    EXPECT_FALSE(c.Validate().ok());
+  }
   LakeWriterConfig c;
   EXPECT_FALSE(c.Validate().ok());  // no root
   c.root = "/tmp/x";
