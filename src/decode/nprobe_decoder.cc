@@ -920,8 +920,8 @@ class NprobeDecoder::Impl {
     }
     if (reject_log_.Allow()) {
       uint64_t suppressed = reject_log_.TakeSuppressed();
-      spdlog::warn("decode: rejected record at {}:{} (offset {}{}): {}{}", pos.source, pos.line,
-                   pos.offset, ArraySuffix(pos), reason, SuppressedSuffix(suppressed));
+      spdlog::warn("decode: rejected record at {} ({}{}): {}{}", pos.source, Where(pos),
+                   ArraySuffix(pos), reason, SuppressedSuffix(suppressed));
     }
     sink_->Reject(pos, reason, text);
   }
@@ -929,10 +929,15 @@ class NprobeDecoder::Impl {
   void LogFieldProblem(const SourcePosition& pos, const FieldProblem& p) {
     if (!field_log_.Allow()) return;
     uint64_t suppressed = field_log_.TakeSuppressed();
-    spdlog::warn("decode: field set to null at {}:{} (offset {}{}): {}{}", pos.source, pos.line,
-                 pos.offset, ArraySuffix(pos), FormatProblem(p), SuppressedSuffix(suppressed));
+    spdlog::warn("decode: field set to null at {} ({}{}): {}{}", pos.source, Where(pos),
+                 ArraySuffix(pos), FormatProblem(p), SuppressedSuffix(suppressed));
   }
 
+  // "line 12, offset 345" in a file; "offset 345" for a Kafka message (no line).
+  static std::string Where(const SourcePosition& pos) {
+    std::string s = pos.line ? "line " + std::to_string(pos.line) + ", " : std::string();
+    return s + "offset " + std::to_string(pos.offset);
+  }
   static std::string ArraySuffix(const SourcePosition& pos) {
     return pos.array_index < 0 ? std::string() : ", array index " + std::to_string(pos.array_index);
   }
