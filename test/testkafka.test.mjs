@@ -2,37 +2,11 @@
 // demo will use, checked with Debian's kcat as an independent Kafka client.
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { run, tmpDir } from './lib/flowlake.mjs';
-
-const TESTKAFKA = process.env.FLOWLAKE_TESTKAFKA_BIN;
-if (!TESTKAFKA) throw new Error('FLOWLAKE_TESTKAFKA_BIN is not set (ctest sets it)');
-
-// Starts a cluster; resolves with {bootstrap, proc} once the bootstrap file appears.
-async function startCluster(args) {
-  const dir = tmpDir('kafka');
-  const file = path.join(dir, 'bootstrap');
-  const proc = spawn(TESTKAFKA, [...args, '--bootstrap-file', file], { stdio: ['ignore', 'pipe', 'pipe'] });
-  for (let i = 0; i < 100 && !fs.existsSync(file); i++) await new Promise((r) => setTimeout(r, 100));
-  assert.ok(fs.existsSync(file), 'bootstrap file written within 10 s');
-  return { bootstrap: fs.readFileSync(file, 'utf8').trim(), proc };
-}
-
-function exitOf(proc, timeoutMs) {
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => { proc.kill('SIGKILL'); resolve('timeout'); }, timeoutMs);
-    proc.on('exit', (code) => { clearTimeout(timer); resolve(code); });
-  });
-}
-
-function kcat(args, input) {
-  const r = spawnSync('kcat', args, { input, encoding: 'utf8', timeout: 30000, maxBuffer: 1 << 28 });
-  if (r.error) throw r.error;
-  assert.equal(r.status, 0, `kcat ${args.join(' ')}: ${r.stderr}`);
-  return r.stdout;
-}
+import { TESTKAFKA, exitOf, kcat, startCluster } from './lib/kafka.mjs';
 
 test('kcat produces to and consumes from the mock cluster; SIGTERM stops it cleanly', async () => {
   const { bootstrap, proc } = await startCluster(['--topic', 'netflows:4', '--topic', 'netflows-events:1']);
