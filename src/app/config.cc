@@ -180,6 +180,10 @@ constexpr IntKey kMaxOpenPartitions{
     "lake.max_open_partitions", 1, 65'536, 1,
     "Most partitions (hours) a worker has a file open in; past it, the least recently "
     "written file is committed."};
+constexpr IntKey kCheckpointEvery{
+    "lake.checkpoint_every", 1, 1'000'000, 1,
+    "Commit records between two checkpoints of the lake's commit log (_flowlake/log); the "
+    "log keeps at most about twice this many records (docs/commit-protocol.md)."};
 constexpr PlainKey kSync{"lake.sync",
                          "fdatasync each file and fsync its directory on commit; false is "
                          "faster, but a machine crash may lose committed files."};
@@ -198,8 +202,10 @@ constexpr SectionKey kService{"service", "The service."};
 constexpr IntKey kThreads{"service.threads", 0, 1'024, 1,
                           "Decode/write worker threads; 0: one per core."};
 constexpr IntKey kMemoryLimitMb{
-    "service.memory_limit_mb", 16, int64_t{1} << 20, 1,
-    "The consumer pauses while in-flight and buffered data exceed this many MiB."};
+    "service.memory_limit_mb", 64, int64_t{1} << 20, 1,
+    "Memory for the whole process (RSS), in MiB: the message queue, row-group buffers and "
+    "librdkafka's prefetch are sized from it, and consumption pauses while the lake writer "
+    "is behind."};
 constexpr IntKey kCommitIntervalS{
     "service.commit_interval_s", 1, 86'400, 1,
     "Longest time data waits before a commit, in seconds; also the age at which a lake "
@@ -229,6 +235,7 @@ Status VisitKeys(Visitor& v, C& c) {
   FLOWLAKE_RETURN_IF_ERROR(v.Int(kFileMaxRows, c.lake.file_max_rows));
   FLOWLAKE_RETURN_IF_ERROR(v.Int(kFileTargetMb, c.lake.file_target_bytes));
   FLOWLAKE_RETURN_IF_ERROR(v.Int(kMaxOpenPartitions, c.lake.max_open_partitions));
+  FLOWLAKE_RETURN_IF_ERROR(v.Int(kCheckpointEvery, c.checkpoint_every));
   FLOWLAKE_RETURN_IF_ERROR(v.Bool(kSync, c.lake.sync));
 
   FLOWLAKE_RETURN_IF_ERROR(v.Section(kDecode));

@@ -46,7 +46,7 @@ struct KafkaConfig {
 // [service]
 struct ServiceConfig {
   unsigned threads = 0;             // decode/write workers; 0: one per core
-  uint64_t memory_limit_mb = 512;   // consumer pauses when in-flight + buffered data exceeds this
+  uint64_t memory_limit_mb = 512;   // RSS budget of the process; buffers are sized from it
   int64_t commit_interval_s = 60;   // max time data waits before a commit; also the file max age
   // "auto" (text on a TTY, JSON otherwise) | "text" | "json".
   std::string log_format = "auto";
@@ -67,6 +67,8 @@ struct RunConfig {
   // TOML key: it is service.commit_interval_s in milliseconds (the defaults,
   // 60 s and 60000 ms, agree).
   LakeWriterConfig lake{.root = std::string(kDefaultLakePath)};
+  // [lake] checkpoint_every: CommitLogConfig::checkpoint_every.
+  uint32_t checkpoint_every = 64;
   // [decode]: max_record_mb -> max_record_bytes, log_per_second, log_burst.
   DecoderConfig decoder;
   ServiceConfig service;

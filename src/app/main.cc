@@ -3,14 +3,23 @@
 // Exit codes: 0 success, 2 usage or configuration error, 1 runtime failure.
 // stdout carries results (the ingest summary, generated JSON); logs go to
 // stderr.
+#include <unistd.h>
+
+#include <atomic>
+#include <csignal>
 #include <cstdio>
 #include <string>
+#include <vector>
 
 #include <CLI/CLI.hpp>
+#include <spdlog/pattern_formatter.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include "app/config.h"
 #include "app/ingest.h"
+#include "app/run.h"
+#include "lake/dead_letter.h"
 #include "parquet/file_writer.h"
 #include "synth/traffic_generator.h"
 
@@ -52,6 +61,103 @@ int RunIngestCommand(const IngestFlags& f) {
   if (!valid.ok()) return Fail(valid);
 
   Result<IngestSummary> summary = RunIngest(config);
+  if (!summary.ok()) return Fail(summary.status());
+  std::printf("%s\n", summary->ToJson().c_str());
+  std::fflush(stdout);
+  return kExitOk;
+}
+
+// --- run ---
+
+std::atomic<bool> g_stop{false};
+
+extern "C" void OnStopSignal(int) { g_stop.store(true); }
+
+// `%*` in a log pattern: the message as a JSON string (for log_format=json).
+class JsonMessageFlag final : public spdlog::custom_flag_formatter {
+ public:
+  void format(const spdlog::details::log_msg& msg, const std::tm&,
+              spdlog::memory_buf_t& dest) override {
+    std::string out;
+    AppendJsonString(out, std::string_view(msg.payload.data(), msg.payload.size()));
+    dest.append(out.data(), out.data() + out.size());
+  }
+  std::unique_ptr<custom_flag_formatter> clone() const override {
+    return std::make_unique<JsonMessageFlag>();
+  }
+};
+
+void SetLogFormat(const std::string& format) {
+  const bool json = format == "json" || (format == "auto" && !::isatty(STDERR_FILENO));
+  if (!json) return;
+  auto formatter = std::make_unique<spdlog::pattern_formatter>(spdlog::pattern_time_type::utc);
+  formatter->add_flag<JsonMessageFlag>('*').set_pattern(
+      R"({"time":"%Y-%m-%dT%H:%M:%S.%eZ","level":"%l","msg":%*})");
+  spdlog::set_formatter(std::move(formatter));
+}
+
+struct RunFlags {
+  std::string config_path;
+  std::string brokers;
+  std::vector<std::string> topics;
+  std::string group;
+  std::string lake;
+  std::vector<std::string> kafka_properties;  // KEY=VALUE
+  unsigned threads = 0;
+  int64_t commit_interval_s = 0;
+  uint64_t memory_limit_mb = 0;
+  double duration_s = 0;
+  bool no_sync = false;
+  bool no_progress = false;
+  uint64_t test_throttle_bytes_per_s = 0;
+};
+
+int RunRunCommand(const RunFlags& f) {
+  RunConfig config;
+  if (!f.config_path.empty()) {
+    Result<RunConfig> loaded = LoadRunConfig(f.config_path);
+    if (!loaded.ok() && loaded.status().code() == StatusCode::kNotFound) {
+      return Fail(Status::InvalidArgument(loaded.status().message()));  // a usage error: exit 2
+    }
+    if (!loaded.ok()) return Fail(loaded.status());
+    config = std::move(loaded).value();
+  }
+  // Flags override the file.
+  if (!f.brokers.empty()) config.kafka.brokers = f.brokers;
+  if (!f.topics.empty()) config.kafka.topics = f.topics;
+  if (!f.group.empty()) config.kafka.group = f.group;
+  if (!f.lake.empty()) config.lake.root = f.lake;
+  for (const std::string& kv : f.kafka_properties) {
+    const size_t eq = kv.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      return Fail(Status::InvalidArgument("run: -X takes KEY=VALUE, got '" + kv + "'"));
+    }
+    config.kafka.consumer[kv.substr(0, eq)] = kv.substr(eq + 1);
+  }
+  if (f.threads) config.service.threads = f.threads;
+  if (f.commit_interval_s) {
+    config.service.commit_interval_s = f.commit_interval_s;
+    config.lake.max_file_age_ms = f.commit_interval_s * 1000;
+  }
+  if (f.memory_limit_mb) config.service.memory_limit_mb = f.memory_limit_mb;
+  if (f.no_sync) config.lake.sync = false;
+  if (f.no_progress) config.service.progress = false;
+  config.lake.throttle_bytes_per_s = f.test_throttle_bytes_per_s;
+  Status valid = config.Validate();
+  if (!valid.ok()) return Fail(valid);
+  SetLogFormat(config.service.log_format);
+
+  struct sigaction sa {};
+  sa.sa_handler = &OnStopSignal;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+
+  RunOptions options;
+  options.stop = &g_stop;
+  options.duration_s = f.duration_s;
+  options.progress_tty = config.service.progress && ::isatty(STDERR_FILENO);
+  Result<RunSummary> summary = RunService(config, options);
   if (!summary.ok()) return Fail(summary.status());
   std::printf("%s\n", summary->ToJson().c_str());
   std::fflush(stdout);
@@ -129,6 +235,33 @@ int Main(int argc, char** argv) {
                            "flows per JSON array line (0: one object per line)")
       ->capture_default_str();
 
+  RunFlags run;
+  CLI::App* run_cmd = app.add_subcommand(
+      "run", "Consume nProbe JSON from Kafka into the lake, exactly once, until stopped.");
+  run_cmd->add_option("--config", run.config_path, "TOML configuration file (see `flowlake config`)");
+  run_cmd->add_option("--brokers", run.brokers, "Kafka bootstrap servers HOST:PORT[,...]");
+  run_cmd->add_option("--topic", run.topics, "topic to consume (repeatable; default netflows)");
+  run_cmd->add_option("--group", run.group, "consumer group (default flowlake)");
+  run_cmd->add_option("--lake", run.lake, "lake directory (default /var/lib/flowlake)");
+  run_cmd->add_option("-X,--kafka-property", run.kafka_properties,
+                      "librdkafka consumer property KEY=VALUE (repeatable)");
+  run_cmd->add_option("--threads", run.threads, "worker threads (0: one per core)");
+  run_cmd->add_option("--commit-interval-s", run.commit_interval_s,
+                      "longest time data waits before it is committed (default 60)");
+  run_cmd->add_option("--memory-limit-mb", run.memory_limit_mb,
+                      "pause consuming when buffered data passes this (default 512)");
+  run_cmd->add_option("--duration-s", run.duration_s, "stop by itself after this many seconds");
+  run_cmd->add_flag("--no-sync", run.no_sync, "skip fsync (faster; a machine crash may lose data)");
+  run_cmd->add_flag("--no-progress", run.no_progress, "no status line on a TTY");
+  run_cmd->add_option("--test-throttle-bytes-per-s", run.test_throttle_bytes_per_s)
+      ->group("");  // tests only: slows the lake writer
+
+  bool print_defaults = false;
+  CLI::App* config_cmd = app.add_subcommand("config", "Configuration helpers for `flowlake run`.");
+  config_cmd->add_flag("--print-defaults", print_defaults,
+                       "print a complete, commented flowlake.toml with every default")
+      ->required();
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -137,6 +270,11 @@ int Main(int argc, char** argv) {
   }
   if (ingest_cmd->parsed()) return RunIngestCommand(ingest);
   if (generate_cmd->parsed()) return RunGenerateCommand(generate);
+  if (run_cmd->parsed()) return RunRunCommand(run);
+  if (config_cmd->parsed()) {
+    std::fputs(DefaultConfigToml().c_str(), stdout);
+    return std::fflush(stdout) == 0 ? kExitOk : kExitRuntime;
+  }
   return kExitUsage;
 }
 

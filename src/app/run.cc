@@ -1,0 +1,575 @@
+#include "app/run.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include <fmt/ranges.h>
+#include <spdlog/spdlog.h>
+
+#include "app/ingest.h"
+#include "core/crash_point.h"
+#include "core/log_limiter.h"
+#include "decode/nprobe_decoder.h"
+#include "lake/commit_log.h"
+#include "lake/dead_letter.h"
+#include "lake/partitioned_writer.h"
+#include "sources/kafka_consumer.h"
+
+namespace flowlake {
+
+std::string RunSummary::ToJson() const {
+  char buf[640];
+  std::snprintf(
+      buf, sizeof buf,
+      "{\"messages\":%llu,\"flows_read\":%llu,\"flows_written\":%llu,\"rejected\":%llu,"
+      "\"files\":%llu,\"commits\":%llu,\"aborted_commits\":%llu,\"pauses\":%llu,"
+      "\"offsets_skipped\":%llu,\"rebalances\":%llu,\"seconds\":%.3f,\"flows_per_second\":%.0f}",
+      static_cast<unsigned long long>(messages), static_cast<unsigned long long>(flows_read),
+      static_cast<unsigned long long>(flows_written), static_cast<unsigned long long>(rejected),
+      static_cast<unsigned long long>(files), static_cast<unsigned long long>(commits),
+      static_cast<unsigned long long>(aborted_commits), static_cast<unsigned long long>(pauses),
+      static_cast<unsigned long long>(offsets_skipped), static_cast<unsigned long long>(rebalances),
+      seconds, seconds > 0 ? static_cast<double>(flows_read) / seconds : 0.0);
+  return buf;
+}
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// A unit of work for one worker: messages to decode and write, or (empty,
+// flush=true) the commit barrier.
+struct WorkItem {
+  std::vector<KafkaMessage> messages;
+  uint64_t bytes = 0;
+  bool flush = false;
+};
+
+// State shared by the polling thread and the workers.
+struct Shared {
+  std::mutex mu;
+  std::condition_variable cv;
+  uint64_t inflight_bytes = 0;  // payload handed to workers, not yet written
+  std::atomic<uint64_t> flows{0};  // decoded so far (for the progress line)
+  int pending_flushes = 0;
+  bool stopping = false;
+  Status error;  // first worker error; fatal
+};
+
+class Worker {
+ public:
+  Worker(unsigned index, const RunConfig& config, const std::string& run_id,
+         const std::string& staging_dir, DeadLetterWriter& dead_letter, Shared& shared)
+      : decoder_(config.decoder),
+        writer_(WriterConfig(config, staging_dir), "part-" + run_id + "-w" + std::to_string(index)),
+        dead_letter_(dead_letter),
+        shared_(shared) {
+    thread_ = std::thread([this] { Loop(); });
+  }
+
+  ~Worker() { Join(); }
+
+  void Push(std::unique_ptr<WorkItem> item) {
+    std::lock_guard<std::mutex> lock(shared_.mu);
+    PushLocked(std::move(item));
+  }
+  void PushLocked(std::unique_ptr<WorkItem> item) {  // under shared.mu
+    queue_.push_back(std::move(item));
+    shared_.cv.notify_all();
+  }
+
+  size_t queued() const { return queue_.size(); }  // under shared.mu
+  void Join() {
+    if (thread_.joinable()) thread_.join();
+  }
+
+  // Only while the worker is idle (after a barrier): the barrier's mutex
+  // hand-off orders these with the worker's own accesses.
+  PartitionedWriter& writer() { return writer_; }
+  const NprobeDecoder& decoder() const { return decoder_; }
+  bool has_staged() const { return has_staged_.load(std::memory_order_relaxed); }
+  void clear_has_staged() { has_staged_ = false; }
+
+ private:
+  static LakeWriterConfig WriterConfig(const RunConfig& config, const std::string& staging_dir) {
+    LakeWriterConfig c = config.lake;
+    c.staging_dir = staging_dir;
+    return c;
+  }
+
+  void Loop() {
+    std::string source;  // "topic/partition" of the last message, for rejects
+    std::string_view last_topic;
+    int32_t last_partition = -1;
+    for (;;) {
+      std::unique_ptr<WorkItem> item;
+      {
+        std::unique_lock<std::mutex> lock(shared_.mu);
+        shared_.cv.wait(lock, [&] { return !queue_.empty() || shared_.stopping; });
+        if (queue_.empty()) return;
+        item = std::move(queue_.front());
+        queue_.pop_front();
+      }
+      Status st;
+      if (item->flush) {
+        st = writer_.Flush();
+      } else {
+        batch_.Clear();
+        for (const KafkaMessage& m : item->messages) {
+          if (m.partition() != last_partition || m.topic() != last_topic) {
+            last_topic = m.topic();
+            last_partition = m.partition();
+            source.assign(last_topic);
+            source += '/';
+            source += std::to_string(last_partition);
+          }
+          SourcePosition pos{source, 0, static_cast<uint64_t>(m.offset()), -1};
+          decoder_.DecodeMessage(m.payload(), pos, batch_, dead_letter_);
+        }
+        item->messages.clear();  // gives librdkafka its buffers back early
+        shared_.flows.fetch_add(batch_.num_rows(), std::memory_order_relaxed);
+        st = writer_.Write(batch_);
+        if (st.ok() && writer_.staged_files() > 0) has_staged_ = true;
+      }
+      std::lock_guard<std::mutex> lock(shared_.mu);
+      if (!st.ok() && shared_.error.ok()) shared_.error = st;
+      shared_.inflight_bytes -= item->bytes;
+      if (item->flush) --shared_.pending_flushes;
+      shared_.cv.notify_all();
+    }
+  }
+
+  NprobeDecoder decoder_;
+  PartitionedWriter writer_;
+  DeadLetterWriter& dead_letter_;
+  Shared& shared_;
+  FlowBatch batch_;
+  std::deque<std::unique_ptr<WorkItem>> queue_;  // guarded by shared_.mu
+  std::atomic<bool> has_staged_{false};
+  std::thread thread_;
+};
+
+// Per assigned partition: the offsets consumed since the last commit.
+struct Track {
+  int64_t first = -1;  // where this commit's range starts; -1: not known yet
+  int64_t next = -1;   // one past the last offset handed to a worker
+};
+
+class Service final : public KafkaConsumer::Listener {
+ public:
+  Service(const RunConfig& config, const RunOptions& options)
+      : config_(config), options_(options) {
+    // One memory limit bounds the whole process. What flowlake buffers is
+    // sized from it: a sixteenth at most for messages handed to workers
+    // (inflight_limit_; a few MiB per worker keep them busy, and a short
+    // queue keeps commit barriers short), an eighth for the writers'
+    // row-group buffers, a sixteenth at most for librdkafka's prefetch
+    // queue. The rest covers what scales with open files rather than bytes
+    // (Parquet page and dictionary buffers, zstd contexts: ~40 MB measured
+    // with 2 workers and a few open hours), fetch buffers and the heap's
+    // own slack.
+    const uint64_t limit = std::max<uint64_t>(config_.service.memory_limit_mb, 16) << 20;
+    threads_ = config_.service.threads ? config_.service.threads
+                                       : std::max(1u, std::thread::hardware_concurrency());
+    inflight_limit_ = std::min<uint64_t>(limit / 16, threads_ * (8ULL << 20));
+    const uint64_t per_writer = limit / 8 / threads_;
+    config_.lake.max_buffered_bytes = std::min(config_.lake.max_buffered_bytes, per_writer);
+    config_.lake.row_group_bytes = std::min(config_.lake.row_group_bytes, per_writer);
+    if (!config_.kafka.consumer.contains("queued.max.messages.kbytes")) {
+      config_.kafka.consumer["queued.max.messages.kbytes"] =
+          std::to_string(std::min<uint64_t>(16384, (limit >> 10) / 16));
+    }
+  }
+
+  ~Service() override { StopWorkers(); }
+
+  Result<RunSummary> Run() {
+    const auto t0 = Clock::now();
+    run_id_ = NewRunId();
+    FLOWLAKE_RETURN_IF_ERROR(CreateDirectories(config_.lake.root));
+    FLOWLAKE_ASSIGN_OR_RETURN(
+        log_, CommitLog::Open({.root = config_.lake.root,
+                                  .sync = config_.lake.sync,
+                                  .checkpoint_every = config_.checkpoint_every},
+                                 run_id_));
+    FLOWLAKE_RETURN_IF_ERROR(log_->Recover());
+    if (log_->stats().rolled_forward || log_->stats().orphans_deleted) {
+      spdlog::info("lake: recovered {} committed file(s), deleted {} orphan(s)",
+                   log_->stats().rolled_forward, log_->stats().orphans_deleted);
+    }
+    dead_letter_ = std::make_unique<DeadLetterWriter>(
+        DeadLetterConfig{.root = config_.lake.root, .staging_dir = log_->staging_dir()},
+        "rejected-" + run_id_);
+
+    for (unsigned i = 0; i < threads_; ++i) {
+      workers_.push_back(std::make_unique<Worker>(i, config_, run_id_, log_->staging_dir(),
+                                                  *dead_letter_, shared_));
+    }
+    KafkaSourceConfig kc;
+    kc.brokers = config_.kafka.brokers;
+    kc.topics = config_.kafka.topics;
+    kc.group = config_.kafka.group;
+    kc.auto_offset_reset = config_.kafka.auto_offset_reset;
+    kc.properties = config_.kafka.consumer;
+    FLOWLAKE_ASSIGN_OR_RETURN(consumer_, KafkaConsumer::Create(kc, this));
+    spdlog::info("run {}: consuming {} from {} as group '{}' into {}", run_id_,
+                 fmt::join(kc.topics, ","), kc.brokers, kc.group, config_.lake.root);
+
+    Status st = Loop(t0);
+    if (st.ok() && fatal_.ok()) st = CommitNow("shutdown");
+    // Leaving the group calls OnRevoke, which commits again (a no-op now).
+    Status close = consumer_->Close();
+    if (!close.ok()) spdlog::warn("{}", close.message());
+    StopWorkers();
+    if (st.ok()) st = fatal_;
+    if (options_.progress_tty) std::fputs("\n", stderr);
+    if (!st.ok()) return st;
+
+    summary_.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+    summary_.messages = consumer_->stats().messages;
+    summary_.rebalances = consumer_->stats().assignments;
+    DecoderStats decoded;
+    for (auto& w : workers_) decoded.Add(w->decoder().stats());
+    summary_.flows_read = decoded.flows + decoded.rejected;
+    summary_.rejected = decoded.rejected;
+    return summary_;
+  }
+
+  // --- KafkaConsumer::Listener (called inside Poll() / Close()) ---
+
+  void OnRevoke(const std::vector<TopicPartition>& partitions) override {
+    if (fatal_.ok()) {
+      Status st = CommitNow("rebalance");
+      if (!st.ok()) fatal_ = st;
+    }
+    for (const TopicPartition& tp : partitions) track_.erase(tp);
+  }
+
+  std::vector<int64_t> OnAssign(const std::vector<TopicPartition>& partitions) override {
+    const int64_t fresh =
+        config_.kafka.auto_offset_reset == "latest" ? kOffsetEnd : kOffsetBeginning;
+    std::vector<int64_t> offsets(partitions.size(), fresh);
+    Result<std::map<TopicPartition, int64_t>> state = log_->State();
+    if (!state.ok()) {
+      // Without the lake's offsets any start could duplicate or skip data:
+      // stop rather than guess.
+      fatal_ = state.status();
+      return offsets;
+    }
+    for (size_t i = 0; i < partitions.size(); ++i) {
+      auto it = state->find(partitions[i]);
+      Track& t = track_[partitions[i]];
+      if (it != state->end()) {
+        offsets[i] = it->second;
+        t.first = t.next = it->second;
+      } else {
+        t.first = t.next = -1;
+      }
+      spdlog::info("kafka: {} starts at {}", partitions[i].ToString(),
+                   offsets[i] >= 0 ? std::to_string(offsets[i])
+                                   : std::string(offsets[i] == kOffsetEnd ? "the end (new)"
+                                                                          : "the beginning (new)"));
+    }
+    return offsets;
+  }
+
+ private:
+  Status Loop(Clock::time_point t0) {
+    std::vector<KafkaMessage> msgs;
+    msgs.reserve(8192);
+    auto last_commit = Clock::now();
+    auto last_progress = Clock::now();
+    auto last_log = Clock::now();
+    uint64_t last_flows = 0;  // flows decoded at the last progress line
+    const auto interval = std::chrono::seconds(config_.service.commit_interval_s);
+    for (;;) {
+      if (options_.stop && options_.stop->load()) break;
+      if (options_.duration_s > 0 &&
+          std::chrono::duration<double>(Clock::now() - t0).count() >= options_.duration_s) {
+        break;
+      }
+      if (!fatal_.ok()) return fatal_;
+      {
+        std::lock_guard<std::mutex> lock(shared_.mu);
+        if (!shared_.error.ok()) return shared_.error;
+      }
+      // Backpressure: hand out what waits, waiting a little for room; if
+      // the workers are still full, pause fetching but keep polling (that
+      // keeps this member in the group and serves rebalances).
+      SendPending(pending_.empty() ? 0 : 100);
+      ApplyBackpressure();
+
+      msgs.clear();
+      consumer_->Poll(msgs, 8192,
+                      pending_.empty() ? static_cast<int>(config_.kafka.poll_timeout_ms) : 0);
+      if (!fatal_.ok()) return fatal_;
+      Dispatch(msgs);
+      SendPending(0);
+
+      const auto now = Clock::now();
+      bool staged = false;
+      for (auto& w : workers_) staged = staged || w->has_staged();
+      if (staged || (now - last_commit >= interval && dirty_)) {
+        FLOWLAKE_RETURN_IF_ERROR(CommitNow(staged ? "file size" : "interval"));
+        last_commit = Clock::now();
+      } else if (now - last_commit >= interval) {
+        last_commit = now;
+      }
+      if (now - last_progress >= std::chrono::seconds(1)) {
+        const double dt = std::chrono::duration<double>(now - last_progress).count();
+        const uint64_t flows = shared_.flows.load(std::memory_order_relaxed);
+        Progress((flows - last_flows) / dt, now - last_log >= std::chrono::seconds(10));
+        if (now - last_log >= std::chrono::seconds(10)) last_log = now;
+        last_flows = flows;
+        last_progress = now;
+      }
+    }
+    return Status::Ok();
+  }
+
+  void Dispatch(std::vector<KafkaMessage>& msgs) {
+    if (msgs.empty()) return;
+    constexpr uint64_t kItemBytes = 1 << 20;
+    std::unique_ptr<WorkItem> item;
+    // Messages come in runs from one partition: look the track up once per run.
+    std::string_view run_topic;
+    int32_t run_partition = -1;
+    std::map<TopicPartition, Track>::iterator it = track_.end();
+    for (KafkaMessage& m : msgs) {
+      if (m.partition() != run_partition || m.topic() != run_topic) {
+        run_topic = m.topic();
+        run_partition = m.partition();
+        it = track_.find(TopicPartition{std::string(run_topic), run_partition});
+      }
+      if (it == track_.end()) continue;  // not ours (any more)
+      Track& t = it->second;
+      if (t.next >= 0 && m.offset() < t.next) continue;  // already handed out
+      if (t.next >= 0 && m.offset() > t.next) {
+        // Offsets with no message: deleted by retention before we read
+        // them, compacted, or transaction markers.
+        summary_.offsets_skipped += static_cast<uint64_t>(m.offset() - t.next);
+        if (gap_log_.Allow()) {
+          spdlog::warn("kafka: {}: offsets {}..{} are not in Kafka (retention or compaction)",
+                       it->first.ToString(), t.next, m.offset() - 1);
+        }
+      }
+      if (t.first < 0) t.first = m.offset();
+      t.next = m.offset() + 1;
+      if (!item) item = std::make_unique<WorkItem>();
+      item->bytes += m.payload().size();
+      item->messages.push_back(std::move(m));
+      if (item->bytes >= kItemBytes) pending_.push_back(std::move(item));
+    }
+    if (item) pending_.push_back(std::move(item));
+    dirty_ = true;
+  }
+
+  // Hands pending items to the least loaded workers while they fit under
+  // inflight_limit_, waiting up to `wait_ms` (-1: for ever) for room.
+  void SendPending(int wait_ms) {
+    if (pending_.empty()) return;
+    const auto deadline = Clock::now() + std::chrono::milliseconds(std::max(wait_ms, 0));
+    std::unique_lock<std::mutex> lock(shared_.mu);
+    while (!pending_.empty()) {
+      std::unique_ptr<WorkItem>& item = pending_.front();
+      // An item always fits into empty workers, however large.
+      if (shared_.inflight_bytes > 0 &&
+          shared_.inflight_bytes + item->bytes > inflight_limit_) {
+        if (!shared_.error.ok()) return;  // workers stopped; the loop reports it
+        if (wait_ms < 0) {
+          shared_.cv.wait(lock);
+        } else if (wait_ms == 0 ||
+                   shared_.cv.wait_until(lock, deadline) == std::cv_status::timeout) {
+          return;
+        }
+        continue;
+      }
+      shared_.inflight_bytes += item->bytes;
+      Worker* target = workers_[next_worker_++ % workers_.size()].get();
+      for (auto& w : workers_) {
+        if (w->queued() < target->queued()) target = w.get();
+      }
+      target->PushLocked(std::move(item));
+      pending_.pop_front();
+    }
+  }
+
+  void ApplyBackpressure() {
+    if (!pending_.empty() && !consumer_->paused()) {
+      consumer_->Pause();
+      ++summary_.pauses;
+      if (pause_log_.Allow()) {
+        spdlog::info("backpressure: the lake writer is behind; pausing consumption");
+      }
+    } else if (pending_.empty() && consumer_->paused()) {
+      uint64_t inflight;
+      {
+        std::lock_guard<std::mutex> lock(shared_.mu);
+        inflight = shared_.inflight_bytes;
+      }
+      if (inflight <= inflight_limit_ / 2) consumer_->Resume();
+    }
+  }
+
+  // The barrier: every worker finishes its queue and closes its files.
+  Status Barrier() {
+    SendPending(-1);  // everything dispatched is in the offsets being committed
+    {
+      std::lock_guard<std::mutex> lock(shared_.mu);
+      if (!shared_.error.ok()) return shared_.error;
+    }
+    for (auto& w : workers_) {
+      auto item = std::make_unique<WorkItem>();
+      item->flush = true;
+      {
+        std::lock_guard<std::mutex> lock(shared_.mu);
+        ++shared_.pending_flushes;
+      }
+      w->Push(std::move(item));
+    }
+    std::unique_lock<std::mutex> lock(shared_.mu);
+    shared_.cv.wait(lock, [&] { return shared_.pending_flushes == 0; });
+    return shared_.error;
+  }
+
+  // Any failure is fatal: staged files may have been taken, so a retry
+  // could record offsets without their rows. A restart recovers instead.
+  Status CommitNow(const char* reason) {
+    if (!fatal_.ok()) return fatal_;
+    Status st = TryCommit(reason);
+    if (!st.ok()) fatal_ = st;
+    return st;
+  }
+
+  Status TryCommit(const char* reason) {
+    if (!dirty_) return Status::Ok();
+    FLOWLAKE_RETURN_IF_ERROR(Barrier());
+    std::vector<StagedFile> files;
+    uint64_t rows = 0;
+    for (auto& w : workers_) {
+      for (StagedFile& f : w->writer().TakeStaged()) {
+        rows += f.rows;
+        files.push_back(std::move(f));
+      }
+      w->clear_has_staged();
+    }
+    FLOWLAKE_ASSIGN_OR_RETURN(std::vector<StagedFile> rejected, dead_letter_->TakeStaged());
+    for (StagedFile& f : rejected) files.push_back(std::move(f));
+
+    std::vector<OffsetRange> ranges;
+    std::map<TopicPartition, int64_t> next_offsets;
+    for (const auto& [tp, t] : track_) {
+      if (t.first >= 0 && t.next > t.first) {
+        ranges.push_back({tp, t.first, t.next});
+        next_offsets[tp] = t.next;
+      }
+    }
+    CrashPoint("run.before_commit");
+    Result<uint64_t> seq = log_->Commit(ranges, files);
+    if (!seq.ok() && seq.status().code() == StatusCode::kAborted) {
+      spdlog::warn("commit fenced ({}); discarding {} staged file(s) and re-reading from the lake",
+                   seq.status().message(), files.size());
+      ++summary_.aborted_commits;
+      FLOWLAKE_RETURN_IF_ERROR(log_->DiscardStaged(files));
+      for (auto& w : workers_) w->writer().DiscardAll();
+      dead_letter_->DiscardAll();
+      dirty_ = false;
+      return SeekToLake();
+    }
+    if (!seq.ok()) return seq.status();
+    CrashPoint("run.after_commit");
+    for (auto& [tp, t] : track_) {
+      if (t.next >= 0) t.first = t.next;
+    }
+    consumer_->CommitOffsets(next_offsets);
+    ++summary_.commits;
+    summary_.files += files.size() - rejected.size();
+    summary_.flows_written += rows;
+    dirty_ = false;
+    spdlog::debug("commit {} ({}): {} file(s), {} flows", *seq, reason, files.size(), rows);
+    return Status::Ok();
+  }
+
+  // After a fenced commit: start every partition again where the lake ends.
+  Status SeekToLake() {
+    FLOWLAKE_ASSIGN_OR_RETURN(auto state, log_->State());
+    for (auto& [tp, t] : track_) {
+      auto it = state.find(tp);
+      if (it == state.end()) {
+        t.first = t.next = -1;
+        FLOWLAKE_RETURN_IF_ERROR(consumer_->Seek(
+            tp, config_.kafka.auto_offset_reset == "latest" ? kOffsetEnd : kOffsetBeginning));
+      } else {
+        t.first = t.next = it->second;
+        FLOWLAKE_RETURN_IF_ERROR(consumer_->Seek(tp, it->second));
+      }
+    }
+    return Status::Ok();
+  }
+
+  void Progress(double rate, bool log_line) {
+    const int64_t lag = consumer_->Lag();
+    if (options_.progress_tty) {
+      std::fprintf(stderr,
+                   "\r\033[K%9.0f flows/s  lag %lld  files %llu  commits %llu  partitions %zu%s",
+                   rate, static_cast<long long>(lag),
+                   static_cast<unsigned long long>(summary_.files),
+                   static_cast<unsigned long long>(summary_.commits),
+                   consumer_->assignment().size(), consumer_->paused() ? "  (paused)" : "");
+      std::fflush(stderr);
+    } else if (log_line) {
+      spdlog::info("progress flows_per_s={:.0f} lag={} files={} commits={} partitions={} paused={}",
+                   rate, lag, summary_.files, summary_.commits, consumer_->assignment().size(),
+                   consumer_->paused());
+    }
+  }
+
+  void StopWorkers() {
+    {
+      std::lock_guard<std::mutex> lock(shared_.mu);
+      shared_.stopping = true;
+      shared_.cv.notify_all();
+    }
+    for (auto& w : workers_) w->Join();
+  }
+
+  RunConfig config_;  // a copy: limits are derived from memory_limit_mb
+  const RunOptions& options_;
+  std::string run_id_;
+  std::unique_ptr<CommitLog> log_;
+  std::unique_ptr<DeadLetterWriter> dead_letter_;
+  std::unique_ptr<KafkaConsumer> consumer_;
+  Shared shared_;
+  std::vector<std::unique_ptr<Worker>> workers_;
+  size_t next_worker_ = 0;
+  unsigned threads_ = 1;
+  uint64_t inflight_limit_ = 0;
+  std::map<TopicPartition, Track> track_;
+  // Dispatched (offsets tracked) but not yet handed to a worker.
+  std::deque<std::unique_ptr<WorkItem>> pending_;
+  bool dirty_ = false;  // something was handed out since the last commit
+  Status fatal_;
+  RunSummary summary_;
+  LogLimiter gap_log_{1, 5};
+  LogLimiter pause_log_{0.2, 1};
+};
+
+}  // namespace
+
+Result<RunSummary> RunService(const RunConfig& config, const RunOptions& options) {
+  FLOWLAKE_RETURN_IF_ERROR(config.Validate());
+  Service service(config, options);
+  return service.Run();
+}
+
+}  // namespace flowlake
