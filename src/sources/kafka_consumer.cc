@@ -23,10 +23,23 @@ Status KafkaSourceConfig::Validate() const {
   return Status::Ok();
 }
 
+KafkaMessage::KafkaMessage(rd_kafka_message_s* m)
+    : m_(m),
+      payload_(static_cast<const char*>(m->payload)),
+      size_(m->len),
+      topic_(rd_kafka_topic_name(m->rkt)),
+      partition_(m->partition),
+      offset_(m->offset) {}
+
 KafkaMessage& KafkaMessage::operator=(KafkaMessage&& o) noexcept {
   if (this != &o) {
     if (m_) rd_kafka_message_destroy(m_);
     m_ = o.m_;
+    payload_ = o.payload_;
+    size_ = o.size_;
+    topic_ = o.topic_;
+    partition_ = o.partition_;
+    offset_ = o.offset_;
     o.m_ = nullptr;
   }
   return *this;
@@ -35,13 +48,6 @@ KafkaMessage& KafkaMessage::operator=(KafkaMessage&& o) noexcept {
 KafkaMessage::~KafkaMessage() {
   if (m_) rd_kafka_message_destroy(m_);
 }
-
-std::string_view KafkaMessage::payload() const {
-  return {static_cast<const char*>(m_->payload), m_->len};
-}
-std::string_view KafkaMessage::topic() const { return rd_kafka_topic_name(m_->rkt); }
-int32_t KafkaMessage::partition() const { return m_->partition; }
-int64_t KafkaMessage::offset() const { return m_->offset; }
 
 struct KafkaConsumer::Handle {
   rd_kafka_t* rk = nullptr;
@@ -277,13 +283,12 @@ int64_t KafkaConsumer::Lag() const {
   PartitionList l = ToList(assignment_);
   if (rd_kafka_position(h_->rk, l.get()) != RD_KAFKA_RESP_ERR_NO_ERROR) return -1;
   int64_t lag = 0;
-  bool known = false;
   for (int i = 0; i < l->cnt; ++i) {
     int64_t lo = 0, hi = 0;
     if (rd_kafka_get_watermark_offsets(h_->rk, l->elems[i].topic, l->elems[i].partition, &lo, &hi) !=
             RD_KAFKA_RESP_ERR_NO_ERROR ||
         hi < 0) {
-      continue;
+      return -1;  // not fetched from yet: unknown, not zero
     }
     // Before the first message the position is unset: use where the
     // partition was started (a real offset, or the beginning/end marker).
@@ -294,9 +299,8 @@ int64_t KafkaConsumer::Lag() const {
       pos = start >= 0 ? start : (start == kOffsetEnd ? hi : lo);
     }
     if (hi > pos) lag += hi - pos;
-    known = true;
   }
-  return known ? lag : -1;
+  return lag;
 }
 
 Status KafkaConsumer::Close() {

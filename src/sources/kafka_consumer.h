@@ -45,22 +45,29 @@ struct KafkaSourceConfig {
 inline constexpr int64_t kOffsetBeginning = -2;
 inline constexpr int64_t kOffsetEnd = -1;
 
-// Owns one fetched message (move-only; releases it on destruction).
+// Owns one fetched message (move-only; releases it on destruction). The
+// accessors are inline: they run once per message on the hot path.
 class KafkaMessage {
  public:
   KafkaMessage() = default;
-  explicit KafkaMessage(rd_kafka_message_s* m) : m_(m) {}
-  KafkaMessage(KafkaMessage&& o) noexcept : m_(o.m_) { o.m_ = nullptr; }
+  explicit KafkaMessage(rd_kafka_message_s* m);
+  KafkaMessage(KafkaMessage&& o) noexcept { *this = std::move(o); }
   KafkaMessage& operator=(KafkaMessage&& o) noexcept;
   ~KafkaMessage();
 
-  std::string_view payload() const;
-  std::string_view topic() const;
-  int32_t partition() const;
-  int64_t offset() const;
+  std::string_view payload() const { return {payload_, size_}; }
+  // Stable for the consumer's life: equal topics have equal data() pointers.
+  std::string_view topic() const { return topic_; }
+  int32_t partition() const { return partition_; }
+  int64_t offset() const { return offset_; }
 
  private:
   rd_kafka_message_s* m_ = nullptr;
+  const char* payload_ = nullptr;
+  size_t size_ = 0;
+  std::string_view topic_;
+  int32_t partition_ = 0;
+  int64_t offset_ = 0;
 };
 
 struct KafkaConsumerStats {
@@ -108,7 +115,7 @@ class KafkaConsumer {
   void CommitOffsets(const std::map<TopicPartition, int64_t>& next_offsets);
 
   // Sum over assigned partitions of (high watermark - position), from
-  // librdkafka's cached watermarks; -1 when unknown.
+  // librdkafka's cached watermarks; -1 while any partition's is unknown.
   int64_t Lag() const;
   const std::vector<TopicPartition>& assignment() const { return assignment_; }
   const KafkaConsumerStats& stats() const { return stats_; }
