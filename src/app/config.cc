@@ -202,7 +202,7 @@ constexpr SectionKey kService{"service", "The service."};
 constexpr IntKey kThreads{"service.threads", 0, 1'024, 1,
                           "Decode/write worker threads; 0: one per core."};
 constexpr IntKey kMemoryLimitMb{
-    "service.memory_limit_mb", 64, int64_t{1} << 20, 1,
+    "service.memory_limit_mb", 256, int64_t{1} << 20, 1,
     "Memory for the whole process (RSS), in MiB: the message queue, row-group buffers and "
     "librdkafka's prefetch are sized from it, and consumption pauses while the lake writer "
     "is behind."};

@@ -46,7 +46,7 @@ struct KafkaConfig {
 // [service]
 struct ServiceConfig {
   unsigned threads = 0;             // decode/write workers; 0: one per core
-  uint64_t memory_limit_mb = 512;   // RSS budget of the process; buffers are sized from it
+  uint64_t memory_limit_mb = 1024;  // RSS budget of the process; buffers are sized from it
   int64_t commit_interval_s = 60;   // max time data waits before a commit; also the file max age
   // "auto" (text on a TTY, JSON otherwise) | "text" | "json".
   std::string log_format = "auto";

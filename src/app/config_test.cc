@@ -276,7 +276,7 @@ INSTANTIATE_TEST_SUITE_P(
         ErrorCase{"NegativeThreads", "[service]\nthreads = -1\n",
                   "service.threads must be 0-1024, got -1"},
         ErrorCase{"MemoryLimit", "[service]\nmemory_limit_mb = 8\n",
-                  "service.memory_limit_mb must be 64-1048576, got 8"},
+                  "service.memory_limit_mb must be 256-1048576, got 8"},
         ErrorCase{"CommitInterval", "[service]\ncommit_interval_s = 0\n",
                   "service.commit_interval_s must be 1-86400, got 0"},
         ErrorCase{"FileTarget", "[lake]\nfile_target_mb = 0\n",

@@ -107,6 +107,8 @@ struct RunFlags {
   int64_t commit_interval_s = 0;
   uint64_t memory_limit_mb = 0;
   double duration_s = 0;
+  bool exit_at_end = false;
+  double stats_interval_s = 10;
   bool no_sync = false;
   bool no_progress = false;
   uint64_t test_throttle_bytes_per_s = 0;
@@ -156,6 +158,8 @@ int RunRunCommand(const RunFlags& f) {
   RunOptions options;
   options.stop = &g_stop;
   options.duration_s = f.duration_s;
+  options.exit_at_end = f.exit_at_end;
+  options.stats_interval_s = f.stats_interval_s;
   options.progress_tty = config.service.progress && ::isatty(STDERR_FILENO);
   Result<RunSummary> summary = RunService(config, options);
   if (!summary.ok()) return Fail(summary.status());
@@ -249,8 +253,14 @@ int Main(int argc, char** argv) {
   run_cmd->add_option("--commit-interval-s", run.commit_interval_s,
                       "longest time data waits before it is committed (default 60)");
   run_cmd->add_option("--memory-limit-mb", run.memory_limit_mb,
-                      "pause consuming when buffered data passes this (default 512)");
+                      "memory (RSS) budget of the process; buffers are sized from it (default 1024)");
   run_cmd->add_option("--duration-s", run.duration_s, "stop by itself after this many seconds");
+  run_cmd->add_flag("--exit-at-end", run.exit_at_end,
+                    "stop once every assigned partition is consumed to its end (backfills)");
+  run_cmd->add_option("--stats-interval-s", run.stats_interval_s,
+                      "seconds between progress log lines when stderr is not a TTY")
+      ->capture_default_str()
+      ->check(CLI::Range(0.1, 86400.0));
   run_cmd->add_flag("--no-sync", run.no_sync, "skip fsync (faster; a machine crash may lose data)");
   run_cmd->add_flag("--no-progress", run.no_progress, "no status line on a TTY");
   run_cmd->add_option("--test-throttle-bytes-per-s", run.test_throttle_bytes_per_s)

@@ -10,6 +10,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -28,18 +29,20 @@
 namespace flowlake {
 
 std::string RunSummary::ToJson() const {
-  char buf[640];
+  char buf[704];
   std::snprintf(
       buf, sizeof buf,
       "{\"messages\":%llu,\"flows_read\":%llu,\"flows_written\":%llu,\"rejected\":%llu,"
       "\"files\":%llu,\"commits\":%llu,\"aborted_commits\":%llu,\"pauses\":%llu,"
-      "\"offsets_skipped\":%llu,\"rebalances\":%llu,\"seconds\":%.3f,\"flows_per_second\":%.0f}",
+      "\"offsets_skipped\":%llu,\"rebalances\":%llu,\"seconds\":%.3f,\"active_seconds\":%.3f,"
+      "\"flows_per_second\":%.0f}",
       static_cast<unsigned long long>(messages), static_cast<unsigned long long>(flows_read),
       static_cast<unsigned long long>(flows_written), static_cast<unsigned long long>(rejected),
       static_cast<unsigned long long>(files), static_cast<unsigned long long>(commits),
       static_cast<unsigned long long>(aborted_commits), static_cast<unsigned long long>(pauses),
       static_cast<unsigned long long>(offsets_skipped), static_cast<unsigned long long>(rebalances),
-      seconds, seconds > 0 ? static_cast<double>(flows_read) / seconds : 0.0);
+      seconds, active_seconds,
+      active_seconds > 0 ? static_cast<double>(flows_read) / active_seconds : 0.0);
   return buf;
 }
 
@@ -125,8 +128,10 @@ class Worker {
         st = writer_.Flush();
       } else {
         batch_.Clear();
+        last_partition = -1;  // the topic pointer is only trusted within an item
         for (const KafkaMessage& m : item->messages) {
-          if (m.partition() != last_partition || m.topic() != last_topic) {
+          // Topic names are interned by librdkafka: compare pointers.
+          if (m.partition() != last_partition || m.topic().data() != last_topic.data()) {
             last_topic = m.topic();
             last_partition = m.partition();
             source.assign(last_topic);
@@ -169,25 +174,36 @@ class Service final : public KafkaConsumer::Listener {
  public:
   Service(const RunConfig& config, const RunOptions& options)
       : config_(config), options_(options) {
-    // One memory limit bounds the whole process. What flowlake buffers is
-    // sized from it: a sixteenth at most for messages handed to workers
-    // (inflight_limit_; a few MiB per worker keep them busy, and a short
-    // queue keeps commit barriers short), an eighth for the writers'
-    // row-group buffers, a sixteenth at most for librdkafka's prefetch
-    // queue. The rest covers what scales with open files rather than bytes
-    // (Parquet page and dictionary buffers, zstd contexts: ~40 MB measured
-    // with 2 workers and a few open hours), fetch buffers and the heap's
-    // own slack.
-    const uint64_t limit = std::max<uint64_t>(config_.service.memory_limit_mb, 16) << 20;
+    // One memory limit bounds the whole process. A fixed reserve (kReserve)
+    // covers what does not follow our settings: the program, librdkafka's
+    // fetch pipeline (about 60 MiB measured with 16 partitions at any queue
+    // setting), Parquet page buffers and zstd contexts per open file, and
+    // the heap's slack. The rest is shared out: an eighth at most for
+    // messages handed to workers (inflight_limit_; a few MiB per worker keep
+    // them busy, and a short queue keeps commit barriers short), a quarter
+    // for the writers' row-group buffers, an eighth (64 MiB at most) for
+    // librdkafka's prefetch queue.
+    constexpr uint64_t kReserve = 128ULL << 20;
+    const uint64_t limit = std::max<uint64_t>(config_.service.memory_limit_mb << 20, 2 * kReserve);
+    const uint64_t usable = limit - kReserve;
     threads_ = config_.service.threads ? config_.service.threads
                                        : std::max(1u, std::thread::hardware_concurrency());
-    inflight_limit_ = std::min<uint64_t>(limit / 16, threads_ * (8ULL << 20));
-    const uint64_t per_writer = limit / 8 / threads_;
+    inflight_limit_ = std::min<uint64_t>(usable / 8, threads_ * (8ULL << 20));
+    const uint64_t per_writer = usable / 4 / threads_;
     config_.lake.max_buffered_bytes = std::min(config_.lake.max_buffered_bytes, per_writer);
     config_.lake.row_group_bytes = std::min(config_.lake.row_group_bytes, per_writer);
+    // The prefetch queue is what keeps the workers fed: below ~64 MiB,
+    // throughput drops by a third (bench/kafka), since librdkafka refetches
+    // only once the queue has drained.
     if (!config_.kafka.consumer.contains("queued.max.messages.kbytes")) {
       config_.kafka.consumer["queued.max.messages.kbytes"] =
-          std::to_string(std::min<uint64_t>(16384, (limit >> 10) / 16));
+          std::to_string(std::min<uint64_t>(65536, (usable >> 10) / 8));
+    }
+    // One fetch response is held whole while its messages live: cap it too
+    // (librdkafka's default is 50 MiB, compressed).
+    if (!config_.kafka.consumer.contains("fetch.max.bytes")) {
+      config_.kafka.consumer["fetch.max.bytes"] =
+          std::to_string(std::clamp<uint64_t>(usable / 16, 1 << 20, 50ULL << 20));
     }
   }
 
@@ -235,7 +251,11 @@ class Service final : public KafkaConsumer::Listener {
     if (options_.progress_tty) std::fputs("\n", stderr);
     if (!st.ok()) return st;
 
-    summary_.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+    const auto end = Clock::now();
+    summary_.seconds = std::chrono::duration<double>(end - t0).count();
+    if (first_message_) {
+      summary_.active_seconds = std::chrono::duration<double>(end - *first_message_).count();
+    }
     summary_.messages = consumer_->stats().messages;
     summary_.rebalances = consumer_->stats().assignments;
     DecoderStats decoded;
@@ -252,7 +272,10 @@ class Service final : public KafkaConsumer::Listener {
       Status st = CommitNow("rebalance");
       if (!st.ok()) fatal_ = st;
     }
-    for (const TopicPartition& tp : partitions) track_.erase(tp);
+    for (const TopicPartition& tp : partitions) {
+      track_.erase(tp);
+      dropped_.erase(tp);
+    }
   }
 
   std::vector<int64_t> OnAssign(const std::vector<TopicPartition>& partitions) override {
@@ -266,20 +289,22 @@ class Service final : public KafkaConsumer::Listener {
       fatal_ = state.status();
       return offsets;
     }
+    size_t resumed = 0;
     for (size_t i = 0; i < partitions.size(); ++i) {
       auto it = state->find(partitions[i]);
       Track& t = track_[partitions[i]];
       if (it != state->end()) {
         offsets[i] = it->second;
         t.first = t.next = it->second;
+        ++resumed;
       } else {
         t.first = t.next = -1;
       }
-      spdlog::info("kafka: {} starts at {}", partitions[i].ToString(),
-                   offsets[i] >= 0 ? std::to_string(offsets[i])
-                                   : std::string(offsets[i] == kOffsetEnd ? "the end (new)"
-                                                                          : "the beginning (new)"));
+      spdlog::debug("kafka: {} starts at {}", partitions[i].ToString(), offsets[i]);
     }
+    spdlog::info("kafka: {} partition(s) resume where the lake ends, {} new ones start at the {}",
+                 resumed, partitions.size() - resumed,
+                 fresh == kOffsetEnd ? "end (latest)" : "beginning (earliest)");
     return offsets;
   }
 
@@ -290,6 +315,7 @@ class Service final : public KafkaConsumer::Listener {
     auto last_commit = Clock::now();
     auto last_progress = Clock::now();
     auto last_log = Clock::now();
+    const auto stats_every = std::chrono::duration<double>(options_.stats_interval_s);
     uint64_t last_flows = 0;  // flows decoded at the last progress line
     const auto interval = std::chrono::seconds(config_.service.commit_interval_s);
     for (;;) {
@@ -303,18 +329,28 @@ class Service final : public KafkaConsumer::Listener {
         std::lock_guard<std::mutex> lock(shared_.mu);
         if (!shared_.error.ok()) return shared_.error;
       }
-      // Backpressure: hand out what waits, waiting a little for room; if
-      // the workers are still full, pause fetching but keep polling (that
-      // keeps this member in the group and serves rebalances).
-      SendPending(pending_.empty() ? 0 : 100);
+      // Backpressure: hand out what waits, waiting up to a second for room
+      // (ordinary flow control: a worker encoding a row group). If the
+      // workers are still full, the lake is slow: pause fetching but keep
+      // polling, which keeps this member in the group and serves
+      // rebalances. (Pausing drops librdkafka's prefetched messages, so it
+      // is not for short waits.)
+      SendPending(pending_.empty() ? 0 : 1000);
       ApplyBackpressure();
 
       msgs.clear();
       consumer_->Poll(msgs, 8192,
                       pending_.empty() ? static_cast<int>(config_.kafka.poll_timeout_ms) : 0);
       if (!fatal_.ok()) return fatal_;
+      if (!msgs.empty() && !first_message_) first_message_ = Clock::now();
+      if (consumer_->paused()) DropWhilePaused(msgs);
       Dispatch(msgs);
       SendPending(0);
+      if (options_.exit_at_end && msgs.empty() && pending_.empty() &&
+          !consumer_->assignment().empty() && consumer_->Lag() == 0) {
+        spdlog::info("every partition is consumed to its end; stopping (--exit-at-end)");
+        break;
+      }
 
       const auto now = Clock::now();
       bool staged = false;
@@ -328,8 +364,9 @@ class Service final : public KafkaConsumer::Listener {
       if (now - last_progress >= std::chrono::seconds(1)) {
         const double dt = std::chrono::duration<double>(now - last_progress).count();
         const uint64_t flows = shared_.flows.load(std::memory_order_relaxed);
-        Progress((flows - last_flows) / dt, now - last_log >= std::chrono::seconds(10));
-        if (now - last_log >= std::chrono::seconds(10)) last_log = now;
+        const bool log_line = now - last_log >= stats_every;
+        Progress((flows - last_flows) / dt, log_line);
+        if (log_line) last_log = now;
         last_flows = flows;
         last_progress = now;
       }
@@ -346,7 +383,7 @@ class Service final : public KafkaConsumer::Listener {
     int32_t run_partition = -1;
     std::map<TopicPartition, Track>::iterator it = track_.end();
     for (KafkaMessage& m : msgs) {
-      if (m.partition() != run_partition || m.topic() != run_topic) {
+      if (m.partition() != run_partition || m.topic().data() != run_topic.data()) {
         run_topic = m.topic();
         run_partition = m.partition();
         it = track_.find(TopicPartition{std::string(run_topic), run_partition});
@@ -417,8 +454,34 @@ class Service final : public KafkaConsumer::Listener {
         std::lock_guard<std::mutex> lock(shared_.mu);
         inflight = shared_.inflight_bytes;
       }
-      if (inflight <= inflight_limit_ / 2) consumer_->Resume();
+      if (inflight <= inflight_limit_ / 2) {
+        consumer_->Resume();
+        // Fetch again what was dropped while paused.
+        for (const auto& [tp, offset] : dropped_) {
+          if (!track_.contains(tp)) continue;  // revoked meanwhile
+          Status st = consumer_->Seek(tp, offset);
+          if (!st.ok() && fatal_.ok()) fatal_ = st;
+        }
+        dropped_.clear();
+      }
     }
+  }
+
+  // While paused, librdkafka still hands out what it had prefetched. Each
+  // message pins its whole decompressed batch, so keeping them would defeat
+  // the pause: they are dropped (nothing was handed out, no offset moved)
+  // and their partitions re-read from the first dropped offset on resume.
+  void DropWhilePaused(std::vector<KafkaMessage>& msgs) {
+    for (const KafkaMessage& m : msgs) {
+      TopicPartition tp{std::string(m.topic()), m.partition()};
+      auto it = dropped_.find(tp);
+      if (it == dropped_.end()) {
+        dropped_.emplace(std::move(tp), m.offset());
+      } else if (m.offset() < it->second) {
+        it->second = m.offset();
+      }
+    }
+    msgs.clear();
   }
 
   // The barrier: every worker finishes its queue and closes its files.
@@ -557,7 +620,10 @@ class Service final : public KafkaConsumer::Listener {
   std::map<TopicPartition, Track> track_;
   // Dispatched (offsets tracked) but not yet handed to a worker.
   std::deque<std::unique_ptr<WorkItem>> pending_;
+  // Per partition, the first offset dropped while paused (re-read on resume).
+  std::map<TopicPartition, int64_t> dropped_;
   bool dirty_ = false;  // something was handed out since the last commit
+  std::optional<Clock::time_point> first_message_;
   Status fatal_;
   RunSummary summary_;
   LogLimiter gap_log_{1, 5};

@@ -38,6 +38,10 @@ struct RunOptions {
   // commit, leave the group.
   const std::atomic<bool>* stop = nullptr;
   double duration_s = 0;   // > 0: stop by itself after this long
+  // Stop once every assigned partition is consumed to its end (a backfill,
+  // or a benchmark), after the first assignment.
+  bool exit_at_end = false;
+  double stats_interval_s = 10;  // the progress log line (not on a TTY)
   bool progress_tty = false;  // draw a one-line status on stderr every second
 };
 
@@ -53,6 +57,7 @@ struct RunSummary {
   uint64_t offsets_skipped = 0;  // gaps in Kafka offsets (retention, compaction)
   uint64_t rebalances = 0;
   double seconds = 0;
+  double active_seconds = 0;  // from the first message to the end
   std::string ToJson() const;
 };
 
