@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <random>
 #include <string>
+#include <vector>
 
 #include "decode/nprobe_decoder.h"
 
@@ -79,30 +80,57 @@ std::string MakeInput(Keys keys, int batch, size_t* flows) {
   return out;
 }
 
-void Run(benchmark::State& state, Keys keys, int batch) {
-  size_t flows = 0;
-  std::string input = MakeInput(keys, batch, &flows);
-  const size_t size = input.size();
-  input.append(kDecoderPadding, ' ');
+// Times `decode_all(decoder, out, sink)`, which must decode `flows` flows.
+template <typename DecodeAll>
+void Measure(benchmark::State& state, size_t flows, DecodeAll decode_all) {
   NprobeDecoder decoder;
   FlowBatch out;
   NullSink sink;
   out.Reserve(flows);
   for (auto _ : state) {
     out.Clear();
-    decoder.DecodeChunk(input.data(), size, input.size(), "bench", 1, 0, out, sink);
+    decode_all(decoder, out, sink);
     benchmark::DoNotOptimize(out.num_rows());
   }
   if (out.num_rows() != flows || sink.count != 0) state.SkipWithError("decoder dropped flows");
   state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * flows));
+}
+
+void Run(benchmark::State& state, Keys keys, int batch) {
+  size_t flows = 0;
+  std::string input = MakeInput(keys, batch, &flows);
+  const size_t size = input.size();
+  input.append(kDecoderPadding, ' ');
+  Measure(state, flows, [&](NprobeDecoder& decoder, FlowBatch& out, NullSink& sink) {
+    decoder.DecodeChunk(input.data(), size, input.size(), "bench", 1, 0, out, sink);
+  });
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * size));
   state.counters["bytes_per_flow"] = static_cast<double>(size) / static_cast<double>(flows);
+}
+
+// The same records, one DecodeMessage() per record, as Kafka delivers them.
+void BM_DecodeLabelsMessages(benchmark::State& state) {
+  size_t flows = 0;
+  const std::string input = MakeInput(Keys::kLabels, 1, &flows);
+  std::vector<std::string_view> messages;
+  for (size_t pos = 0; pos < input.size();) {
+    const size_t nl = input.find('\n', pos);
+    messages.emplace_back(input.data() + pos, nl - pos);
+    pos = nl + 1;
+  }
+  Measure(state, flows, [&](NprobeDecoder& decoder, FlowBatch& out, NullSink& sink) {
+    uint64_t offset = 0;
+    for (std::string_view m : messages) {
+      decoder.DecodeMessage(m, SourcePosition{"netflows/0", 0, offset++, -1}, out, sink);
+    }
+  });
 }
 
 void BM_DecodeLabelsNdjson(benchmark::State& state) { Run(state, Keys::kLabels, 1); }
 void BM_DecodeIdsNdjson(benchmark::State& state) { Run(state, Keys::kIds, 1); }
 void BM_DecodeLabelsBatch100(benchmark::State& state) { Run(state, Keys::kLabels, 100); }
 BENCHMARK(BM_DecodeLabelsNdjson)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_DecodeLabelsMessages)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_DecodeIdsNdjson)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_DecodeLabelsBatch100)->Unit(benchmark::kMillisecond);
 
