@@ -1,5 +1,6 @@
 # flowlake: two commands on a fresh Debian 12 machine.
-#   make demo   build (Release) and run the demo on a synthetic traffic sample
+#   make demo   build (Release) and run the demo: a synthetic sample ingested from a file,
+#               then a mock Kafka cluster streamed into the lake by `flowlake run`
 #   make test   build (Debug with ASan+UBSan, and Release), run every test, fuzz the decoder briefly
 # Both install what they need first (Debian packages, npm test tools).
 
@@ -56,6 +57,7 @@ demo: release npm
 
 bench: release npm
 	@bash bench/ingest
+	@bash bench/kafka
 
 clean:
 	rm -rf build demo-lake demo-data

@@ -1,26 +1,64 @@
 #!/usr/bin/env bash
-# The demo: synthetic nProbe traffic -> flowlake ingest -> ./demo-lake -> DuckDB.
+# The demo, no outside server needed:
+#   1. a synthetic traffic sample -> flowlake ingest -> ./demo-lake;
+#   2. an embedded mock Kafka cluster (librdkafka's) with a synthetic nProbe
+#      producer publishing to `netflows` at a steady rate, and the service,
+#      flowlake run, consuming it into the same lake until Ctrl-C (or
+#      DEMO_SECONDS; 60 s when not on a terminal);
+#   3. DuckDB queries over the lake.
 set -euo pipefail
 BIN=${1:-build/release/flowlake}
 FLOWS=${2:-300000}
+TESTKAFKA=${TESTKAFKA:-$(dirname "$BIN")/flowlake-testkafka}
+RATE=${DEMO_RATE:-20000}
+if [ -z "${DEMO_SECONDS:-}" ]; then
+  if [ -t 0 ]; then DEMO_SECONDS=0; else DEMO_SECONDS=60; fi
+fi
 mkdir -p demo-data
 rm -rf demo-lake
 
-echo "== generating $FLOWS synthetic nProbe JSON flows (demo-data/flows.ndjson)"
+echo "== 1. batch: $FLOWS synthetic nProbe JSON flows (demo-data/flows.ndjson) -> flowlake ingest"
 "$BIN" generate --flows "$FLOWS" --seed 42 > demo-data/flows.ndjson
 ls -lh demo-data/flows.ndjson | awk '{print "   " $5 " of JSON"}'
 echo "   first record:"
 head -c 600 demo-data/flows.ndjson | head -n 1 | cut -c1-400 | sed 's/^/   /'
-
-echo "== ingesting into ./demo-lake"
 "$BIN" ingest --input demo-data/flows.ndjson --lake demo-lake | tee demo-data/summary.json
 
-echo "== the lake"
-find demo-lake -name '*.parquet' | sort | head -n 20 | sed 's/^/   /'
+echo "== 2. streaming: mock Kafka + a producer at $RATE flows/s -> flowlake run -> ./demo-lake"
+rm -f demo-data/bootstrap
+# Its own session, so Ctrl-C stops the service (which then commits) and not Kafka.
+setsid "$TESTKAFKA" --topic netflows:8 --bootstrap-file demo-data/bootstrap \
+  --produce netflows --rate "$RATE" > /dev/null 2> demo-data/testkafka.log &
+KAFKA_PID=$!
+trap 'kill "$KAFKA_PID" 2> /dev/null || true' EXIT
+for _ in $(seq 1 100); do [ -s demo-data/bootstrap ] && break; sleep 0.1; done
+BS=$(cat demo-data/bootstrap)
+echo "   mock cluster at $BS, topic netflows (8 partitions)"
+if [ "$DEMO_SECONDS" = 0 ]; then
+  echo "   consuming until Ctrl-C (commits every 10 s; query the lake meanwhile from another shell)"
+  DURATION=()
+else
+  echo "   consuming for $DEMO_SECONDS s (DEMO_SECONDS=0 runs until Ctrl-C)"
+  DURATION=(--duration-s "$DEMO_SECONDS")
+fi
+echo "   flowlake run --brokers $BS --topic netflows --group flowlake --lake demo-lake --commit-interval-s 10"
+# The service handles SIGINT itself (stop consuming, commit, exit 0); the
+# script waits for it and goes on.
+trap '' INT
+"$BIN" run --brokers "$BS" --topic netflows --group flowlake --lake demo-lake \
+  --commit-interval-s 10 --stats-interval-s 5 "${DURATION[@]}" \
+  -X session.timeout.ms=6000 -X heartbeat.interval.ms=500 | tee demo-data/run-summary.json
+trap - INT
+kill "$KAFKA_PID" 2> /dev/null || true
+
+echo "== 3. the lake"
+find demo-lake/flows -name '*.parquet' | sort | tail -n 8 | sed 's/^/   /'
+echo "   commit log: $(ls demo-lake/_flowlake/log | wc -l) file(s) in demo-lake/_flowlake/log; the latest:"
+ls demo-lake/_flowlake/log | tail -n 1 | xargs -I{} cut -c1-300 demo-lake/_flowlake/log/{} | sed 's/^/   /'
 du -sh demo-lake | awk '{print "   " $1 " on disk"}'
 
 Q="node test/tools/lake-query.mjs demo-lake"
-echo "== DuckDB: flows per partition"
+echo "== DuckDB: flows per partition (the 2025 sample from the file, today's from Kafka)"
 $Q "SELECT date::VARCHAR AS date, hour, count(*) AS flows, sum(in_bytes + out_bytes) AS bytes FROM flows GROUP BY ALL ORDER BY ALL"
 echo "== DuckDB: top applications by traffic"
 $Q "SELECT l7_name, count(*) AS flows, sum(in_bytes + out_bytes) AS bytes FROM flows GROUP BY ALL ORDER BY bytes DESC LIMIT 8"
@@ -32,4 +70,7 @@ cat <<'HELP'
    node test/tools/lake-query.mjs demo-lake "SELECT * FROM flows LIMIT 5"
    duckdb -c "SELECT count(*) FROM read_parquet('demo-lake/flows/**/*.parquet', hive_partitioning=true)"
    spark.read.parquet("demo-lake/flows")      # Spark discovers date/hour partitions
+== run the service against your own Kafka
+   build/release/flowlake config --print-defaults > flowlake.toml   # edit brokers, lake path
+   build/release/flowlake run --config flowlake.toml
 HELP
