@@ -101,8 +101,20 @@ test('run lands what kcat produced exactly as ingest does; bad messages are dead
   for (const f of [ndjson, badFile, arrays]) kcatProduce(bootstrap, 'netflows', f);
 
   const lake = path.join(dir, 'lake');
-  const r = startRun(['--brokers', bootstrap, '--topic', 'netflows', '--group', 'basic', '--lake', lake,
-    '--commit-interval-s', '1', ...GROUP_TIMEOUTS]);
+  // The printed defaults are a valid configuration, and flags override it
+  // (its brokers and lake path are wrong here on purpose).
+  const defaults = run(['config', '--print-defaults']);
+  assert.equal(defaults.code, 0);
+  assert.match(defaults.stdout, /\[kafka\][\s\S]*brokers = "127\.0\.0\.1:9092"/);
+  const config = writeConfig(dir, defaults.stdout);
+  const typo = path.join(dir, 'typo.toml');
+  fs.writeFileSync(typo, '[lake]\ncompresion = "zstd"\n');
+  const typoRun = run(['run', '--config', typo]);
+  assert.equal(typoRun.code, 2, 'an unknown key is a configuration error');
+  assert.match(typoRun.stderr, /unknown key 'lake\.compresion'.*did you mean 'lake\.compression'/);
+  assert.equal(run(['run', '--config', path.join(dir, 'missing.toml')]).code, 2);
+  const r = startRun(['--config', config, '--brokers', bootstrap, '--topic', 'netflows', '--group', 'basic',
+    '--lake', lake, '--commit-interval-s', '1', ...GROUP_TIMEOUTS]);
   const db = await openDuckDB();
   const count = async () => listFiles(path.join(lake, 'flows')).length === 0 ? 0
     : Number((await db.all(`SELECT count(*)::BIGINT AS n FROM read_parquet(${glob(lake)})`))[0].n);
@@ -298,8 +310,9 @@ test('a broker outage pauses the service, which resumes without loss', async (t)
   const done = await waitFor(async () => (await idStats(db, lake)).rows >= N, { timeoutMs: 90000, everyMs: 500 });
   assert.ok(done, `resumed after the outage; stderr:\n${r.out.stderr}`);
   await sleep(1500);
-  r.proc.kill('SIGTERM');
+  r.proc.kill('SIGINT'); // Ctrl-C: the same graceful stop as SIGTERM
   assert.equal(await exitOf(r.proc, 30000), 0, r.out.stderr);
+  assert.equal(summaryOf(r.out).flows_written, N);
   assert.deepEqual(await idStats(db, lake), { rows: N, ids: N, dups: 0, min: 0, max: N - 1 });
   db.close();
 });
