@@ -4,9 +4,10 @@
 // when the lake is slow.
 import test from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { ingest, listFiles, run, tmpDir } from './lib/flowlake.mjs';
+import { BIN, ingest, listFiles, run, tmpDir } from './lib/flowlake.mjs';
 import { openDuckDB, sqlString } from './lib/duckdb.mjs';
 import {
   exitOf, kcat, kcatCount, kcatProduce, rssBytes, sleep, startCluster, startRun, waitFor,
@@ -350,4 +351,19 @@ test('a slow lake makes the consumer pause: RSS stays under the memory limit', a
   assert.equal(st.rows, s.flows_written);
   assert.equal(st.dups, 0);
   db.close();
+});
+
+test('on a terminal, run keeps a one-line status (flows/s, lag, files, commits) up to date', async (t) => {
+  const { bootstrap, proc: kafka } = await startCluster(['--topic', 'netflows:2', '--produce', 'netflows', '--rate', '2000']);
+  t.after(() => kafka.kill('SIGTERM'));
+  const lake = path.join(tmpDir('run-tty'), 'lake');
+  // util-linux `script` gives the service a pseudo-terminal as stderr.
+  const cmd = [BIN, 'run', '--brokers', bootstrap, '--lake', lake, '--no-sync', '--duration-s', '7',
+    '--commit-interval-s', '2'].map((a) => `'${a}'`).join(' ');
+  const r = spawnSync('script', ['-qefc', cmd, '/dev/null'], { encoding: 'utf8', timeout: 60000 });
+  assert.equal(r.status, 0, r.stdout);
+  const lines = r.stdout.split('\r').filter((l) => /flows\/s +lag -?\d+ +files \d+ +commits \d+ +partitions \d+/.test(l));
+  assert.ok(lines.length >= 2, `status redrawn in place at least twice:\n${JSON.stringify(r.stdout.slice(0, 2000))}`);
+  assert.ok(lines.some((l) => /partitions 2/.test(l)), 'shows the assignment');
+  assert.match(r.stdout, /"flows_written":[1-9]/, 'and prints the summary at the end');
 });
