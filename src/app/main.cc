@@ -6,8 +6,10 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
 #include <csignal>
 #include <cstdio>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -21,6 +23,8 @@
 #include "app/run.h"
 #include "lake/dead_letter.h"
 #include "parquet/file_writer.h"
+#include "synth/attack_scenario.h"
+#include "synth/network.h"
 #include "synth/traffic_generator.h"
 
 namespace flowlake {
@@ -171,7 +175,19 @@ int RunRunCommand(const RunFlags& f) {
 struct GenerateFlags {
   synth::TrafficConfig traffic;
   std::string key_style = "labels";
+  std::string truth_path;      // with --attacks: the ground truth, one JSON line per instance
+  std::string blocklist_path;  // with --attacks: the blocklist the attacks use
 };
+
+Status WriteTextFile(const std::string& path, std::string_view text) {
+  std::FILE* f = std::fopen(path.c_str(), "wb");
+  if (f == nullptr) return Status::IoError("generate: cannot create " + path + ": " + std::strerror(errno));
+  const bool written = std::fwrite(text.data(), 1, text.size(), f) == text.size();
+  if (std::fclose(f) != 0 || !written) {
+    return Status::IoError("generate: writing " + path + " failed: " + std::strerror(errno));
+  }
+  return Status::Ok();
+}
 
 int RunGenerateCommand(const GenerateFlags& f) {
   synth::TrafficConfig config = f.traffic;
@@ -185,8 +201,25 @@ int RunGenerateCommand(const GenerateFlags& f) {
     return Fail(Status::InvalidArgument("generate: --keys must be labels, ids or mixed, got '" +
                                         f.key_style + "'"));
   }
+  if (config.attacks && f.truth_path.empty()) {
+    return Fail(Status::InvalidArgument("generate: --attacks needs --truth FILE for the ground truth"));
+  }
+  if (!config.attacks && (!f.truth_path.empty() || !f.blocklist_path.empty())) {
+    return Fail(Status::InvalidArgument("generate: --truth and --blocklist-out need --attacks"));
+  }
   Status valid = config.Validate();
   if (!valid.ok()) return Fail(valid);
+  if (config.attacks) {
+    // The schedule is a pure function of the config: the generator rebuilds the same one.
+    const synth::Network network(config.probes);
+    const synth::AttackScenario attacks(network, config.start_ms, config.span_ms, config.seed);
+    Status truth = WriteTextFile(f.truth_path, attacks.GroundTruthJsonl());
+    if (!truth.ok()) return Fail(truth);
+    if (!f.blocklist_path.empty()) {
+      Status blocklist = WriteTextFile(f.blocklist_path, synth::AttackScenario::BlocklistText());
+      if (!blocklist.ok()) return Fail(blocklist);
+    }
+  }
   Status st = synth::WriteNprobeJson(config, stdout);
   if (!st.ok()) return Fail(st);
   if (std::fflush(stdout) != 0) return Fail(Status::IoError("write stdout failed"));
@@ -238,6 +271,12 @@ int Main(int argc, char** argv) {
   generate_cmd->add_option("--batch", generate.traffic.batch_size,
                            "flows per JSON array line (0: one object per line)")
       ->capture_default_str();
+  generate_cmd->add_flag("--attacks", generate.traffic.attacks,
+                         "add labelled attacks (every detector's pattern) and benign heavy hitters");
+  generate_cmd->add_option("--truth", generate.truth_path,
+                           "with --attacks: write the ground truth here (one JSON line per attack)");
+  generate_cmd->add_option("--blocklist-out", generate.blocklist_path,
+                           "with --attacks: write the blocklist (CIDRs) the attacks use here");
 
   RunFlags run;
   CLI::App* run_cmd = app.add_subcommand(

@@ -2,11 +2,12 @@
 //
 // The TrafficGenerator owns the clock and the probes: it decides when a flow
 // starts and which probe sees it, then asks a scenario what the flow is. The
-// benign enterprise mix is one scenario; labelled attacks (port scans, SYN
-// floods, DNS tunnels, exfiltration) and benign heavy hitters (a busy web
-// server, a backup job) are meant to be further implementations, mixed in by
-// the generator with a ground-truth side file naming the scenario of each
-// flow.
+// benign enterprise mix is such a scenario.
+//
+// Traffic that comes in bursts bound to a minute (labelled attacks in
+// attack_scenario.h, benign heavy hitters in heavy_hitter_scenario.h) does
+// not fit "one flow at a time": those produce ScheduledFlows per one-minute
+// window, which the generator merges into the benign stream by start time.
 //
 // Contract: Generate() is called from one thread; scenarios may keep state
 // between calls (a scan walks through ports) but must draw all randomness
@@ -15,6 +16,7 @@
 
 #include <cstdint>
 #include <string_view>
+#include <vector>
 
 #include "synth/flow_record.h"
 #include "synth/rng.h"
@@ -30,6 +32,13 @@ class Scenario {
 
   // Overwrites *flow with a flow seen by `probe` that starts at `start_ms`.
   virtual void Generate(uint32_t probe, int64_t start_ms, Rng& rng, FlowRecord* flow) = 0;
+};
+
+// A flow produced ahead of time, with the name of what produced it
+// ("benign.web_server", "attack.syn_flood"): the per-flow label.
+struct ScheduledFlow {
+  FlowRecord flow;
+  std::string_view scenario;  // static storage
 };
 
 }  // namespace flowlake::synth

@@ -5,8 +5,10 @@
 #include <cerrno>
 #include <cstring>
 
+#include "synth/attack_scenario.h"
 #include "synth/benign_scenario.h"
 #include "synth/flow_record.h"
+#include "synth/heavy_hitter_scenario.h"
 #include "synth/network.h"
 #include "synth/nprobe_json_encoder.h"
 #include "synth/rng.h"
@@ -21,6 +23,8 @@ constexpr uint32_t kMaxProbes = 64;
 constexpr uint32_t kMaxBatch = 100000;
 constexpr int64_t kMaxJitterMs = 1500;
 constexpr size_t kChunkBytes = 1 << 20;
+constexpr int64_t kWindowMs = AttackScenario::kWindowMs;
+constexpr int64_t kMinAttackSpanMs = 2 * kWindowMs;  // always holds a whole minute
 
 // Share of records written with seconds-only FIRST/LAST_SWITCHED.
 constexpr double kSecondsTimestampShare = 0.05;
@@ -47,6 +51,11 @@ Status TrafficConfig::Validate() const {
     return Status::InvalidArgument("synth: batch_size " + std::to_string(batch_size) + " is above " +
                                    std::to_string(kMaxBatch));
   }
+  if (attacks && span_ms < kMinAttackSpanMs) {
+    return Status::InvalidArgument("synth: span_ms " + std::to_string(span_ms) +
+                                   " is too short for attacks (at least " + std::to_string(kMinAttackSpanMs) +
+                                   ")");
+  }
   switch (key_style) {
     case KeyStyle::kLabels:
     case KeyStyle::kElementIds:
@@ -68,6 +77,12 @@ TrafficGenerator::TrafficGenerator(TrafficConfig config)
       format_rng_(std::make_unique<Rng>(Mix64(config.seed, 0x666d7420))),
       record_(std::make_unique<FlowRecord>()) {
   assert(config_.Validate().ok());
+  if (config_.attacks) {
+    attacks_ = std::make_unique<AttackScenario>(*network_, config_.start_ms, config_.span_ms, config_.seed);
+    heavy_hitters_ = std::make_unique<HeavyHitterScenario>(*network_, config_.seed);
+    next_window_ms_ = (config_.start_ms + kWindowMs - 1) / kWindowMs * kWindowMs;
+    end_window_ms_ = (config_.start_ms + config_.span_ms) / kWindowMs * kWindowMs;
+  }
 }
 
 Result<std::unique_ptr<TrafficGenerator>> TrafficGenerator::Create(TrafficConfig config) {
@@ -80,14 +95,13 @@ TrafficGenerator::TrafficGenerator(TrafficGenerator&&) noexcept = default;
 TrafficGenerator& TrafficGenerator::operator=(TrafficGenerator&&) noexcept = default;
 
 bool TrafficGenerator::Next(std::string& out) {
-  if (generated_ >= config_.flows) return false;
+  if (!HasMore()) return false;
   if (config_.batch_size == 0) {
     AppendFlow(out);
     return true;
   }
-  const uint64_t n = std::min<uint64_t>(config_.batch_size, config_.flows - generated_);
   out.push_back('[');
-  for (uint64_t i = 0; i < n; ++i) {
+  for (uint32_t i = 0; i < config_.batch_size && HasMore(); ++i) {
     if (i != 0) out.push_back(',');
     AppendFlow(out);
   }
@@ -95,16 +109,52 @@ bool TrafficGenerator::Next(std::string& out) {
   return true;
 }
 
-void TrafficGenerator::AppendFlow(std::string& out) {
+int64_t TrafficGenerator::BenignSlot(uint64_t n) const {
   // The export clock walks evenly through the span; each flow started a
   // little before its slot (probes export in start order, give or take).
   __extension__ using Uint128 = unsigned __int128;
-  const int64_t slot = config_.start_ms +
-      static_cast<int64_t>(static_cast<Uint128>(config_.span_ms) * generated_ / config_.flows);
+  return config_.start_ms + static_cast<int64_t>(static_cast<Uint128>(config_.span_ms) * n / config_.flows);
+}
+
+bool TrafficGenerator::HasMore() {
+  const bool benign_left = benign_generated_ < config_.flows;
+  if (attacks_ == nullptr) return benign_left;
+  // Load the next minute once this one is written and the benign clock (or,
+  // with no benign flows left, the end) has reached it.
+  const int64_t clock = benign_left ? BenignSlot(benign_generated_) : end_window_ms_;
+  while (pending_next_ == pending_.size() && next_window_ms_ < end_window_ms_ && next_window_ms_ <= clock) {
+    pending_.clear();
+    pending_next_ = 0;
+    heavy_hitters_->AppendFlows(next_window_ms_, &pending_);
+    attacks_->AppendFlows(next_window_ms_, &pending_);
+    std::stable_sort(pending_.begin(), pending_.end(), [](const ScheduledFlow& a, const ScheduledFlow& b) {
+      return a.flow.start_ms < b.flow.start_ms;
+    });
+    next_window_ms_ += kWindowMs;
+  }
+  return benign_left || pending_next_ < pending_.size();
+}
+
+void TrafficGenerator::AppendFlow(std::string& out) {
+  const bool benign_left = benign_generated_ < config_.flows;
+  const int64_t slot = benign_left ? BenignSlot(benign_generated_) : 0;
+  if (pending_next_ < pending_.size() && (!benign_left || pending_[pending_next_].flow.start_ms <= slot)) {
+    const ScheduledFlow& scheduled = pending_[pending_next_++];
+    last_flow_ = &scheduled.flow;
+    last_scenario_ = scheduled.scenario;
+    Encode(scheduled.flow, out);
+    return;
+  }
   const int64_t jitter = flow_rng_->Between(0, std::min(kMaxJitterMs, slot - config_.start_ms));
   const uint32_t probe = network_->PickProbe(*flow_rng_);
   benign_->Generate(probe, slot - jitter, *flow_rng_, record_.get());
+  ++benign_generated_;
+  last_flow_ = record_.get();
+  last_scenario_ = benign_->name();
+  Encode(*record_, out);
+}
 
+void TrafficGenerator::Encode(const FlowRecord& flow, std::string& out) {
   RecordFormat format;
   switch (config_.key_style) {
     case TrafficConfig::KeyStyle::kLabels: format.element_ids = false; break;
@@ -116,7 +166,7 @@ void TrafficGenerator::AppendFlow(std::string& out) {
                                                  : 0.0;
   format.numbers_as_strings = format_rng_->Chance(quoted);
   format.seconds_timestamps = format_rng_->Chance(kSecondsTimestampShare);
-  encoder_->Encode(*record_, network_->probe(probe), format, &out);
+  encoder_->Encode(flow, network_->probe(flow.probe), format, &out);
   ++generated_;
 }
 

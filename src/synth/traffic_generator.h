@@ -17,6 +17,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/status.h"
 
@@ -32,10 +33,15 @@ struct TrafficConfig {
   enum class KeyStyle { kLabels, kElementIds, kMixed } key_style = KeyStyle::kLabels;
   uint32_t batch_size = 0;  // 0: NDJSON, one object per line; N > 0: JSON arrays of N flows per line
   uint32_t probes = 3;      // distinct PROBEID values (one site each), 1..64
+  // Adds labelled attacks (attack_scenario.h) and benign heavy hitters
+  // (heavy_hitter_scenario.h) on top of the `flows` benign flows, merged by
+  // start time. Off: output is exactly what it was before attacks existed.
+  bool attacks = false;
 
   // InvalidArgument naming the field and its value when a field is out of
   // range: span_ms in [1 ms, 366 days], start_ms in [0, year 9999),
-  // probes in [1, 64], batch_size <= 100000, key_style a known value.
+  // probes in [1, 64], batch_size <= 100000, key_style a known value;
+  // with attacks, span_ms >= 2 minutes (attacks need a whole minute).
   Status Validate() const;
 };
 
@@ -50,11 +56,14 @@ Status WriteNprobeJson(const TrafficConfig& config, const ChunkSink& sink);
 // flush `out`.
 Status WriteNprobeJson(const TrafficConfig& config, std::FILE* out);
 
+class AttackScenario;
 class BenignScenario;
+class HeavyHitterScenario;
 class Network;
 class NprobeJsonEncoder;
 class Rng;
 struct FlowRecord;
+struct ScheduledFlow;
 
 // Produces the records one message at a time, for streaming producers.
 //
@@ -75,14 +84,28 @@ class TrafficGenerator {
   TrafficGenerator& operator=(TrafficGenerator&&) noexcept;
 
   // Appends the next message to `out`; false (and `out` untouched) when all
-  // config.flows flows have been generated.
+  // config.flows flows (and, with attacks, the scheduled flows) have been
+  // generated.
   bool Next(std::string& out);
-  // Flows generated so far (not messages).
+  // Flows generated so far (not messages), scheduled ones included.
   uint64_t generated() const { return generated_; }
   const TrafficConfig& config() const { return config_; }
 
+  // The last flow Next() wrote and what produced it ("benign", or a
+  // ScheduledFlow label such as "attack.syn_flood"): the per-flow ground
+  // truth. Valid until the next call to Next(); nullptr before the first.
+  const FlowRecord* last_flow() const { return last_flow_; }
+  std::string_view last_scenario() const { return last_scenario_; }
+  // The attack schedule (its instances are the ground truth); nullptr
+  // without config.attacks.
+  const AttackScenario* attacks() const { return attacks_.get(); }
+
  private:
+  bool HasMore();
   void AppendFlow(std::string& out);
+  void Encode(const FlowRecord& flow, std::string& out);
+  // Start time slot of benign flow number `n`.
+  int64_t BenignSlot(uint64_t n) const;
 
   TrafficConfig config_;
   uint64_t generated_ = 0;
@@ -93,6 +116,19 @@ class TrafficGenerator {
   std::unique_ptr<Rng> format_rng_;  // how they are written: independent, so
                                      // key style never changes the flows
   std::unique_ptr<FlowRecord> record_;
+  uint64_t benign_generated_ = 0;
+  const FlowRecord* last_flow_ = nullptr;
+  std::string_view last_scenario_;
+
+  // With attacks: scheduled flows, loaded one whole minute at a time (only
+  // once the previous minute's are all written, and the benign clock has
+  // reached the minute), sorted by start time.
+  std::unique_ptr<AttackScenario> attacks_;
+  std::unique_ptr<HeavyHitterScenario> heavy_hitters_;
+  std::vector<ScheduledFlow> pending_;
+  size_t pending_next_ = 0;
+  int64_t next_window_ms_ = 0;  // the next minute to load
+  int64_t end_window_ms_ = 0;   // the first minute not wholly inside the span
 };
 
 }  // namespace flowlake::synth
