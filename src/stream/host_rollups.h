@@ -1,0 +1,152 @@
+// HostRollups: event-time 1-minute tumbling windows of per-host traffic.
+//
+// Flows are windowed by their start_time. The watermark is the largest
+// start_time seen minus `lateness_ms`, advanced flow by flow in stream order
+// (never per batch), so the output does not depend on how the stream is cut
+// into batches. A window [start, end) is closed, once, when the watermark
+// reaches `end`; its records are then queued for TakeClosed(). Tick() lets an
+// idle stream close its windows by wall time. The rules (lateness, idle
+// advance, spreading of long flows, the host cap) are in docs/rollups.md.
+//
+// Contract: not thread-safe (one instance per stream, owned by one thread).
+// The Clock must outlive the HostRollups. The constructor does no I/O and
+// asserts config.Validate().ok(): validate the config at start-up.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/clock.h"
+#include "core/flow_schema.h"
+#include "core/status.h"
+#include "stream/distinct_counter.h"
+
+namespace flowlake {
+
+struct RollupConfig {
+  int64_t window_ms = 60000;
+  // How far behind the largest start_time seen a flow may start and still be
+  // counted.
+  int64_t lateness_ms = 120000;
+  // Tick() advances the watermark by wall time only once no flow has arrived
+  // for this long.
+  int64_t idle_timeout_ms = 10000;
+  // Hosts with their own record per window; further hosts share the "other"
+  // record.
+  uint32_t max_hosts_per_window = 100000;
+  // A flow longer than this is not spread: all of it goes to its start
+  // window (a bound on the windows one flow can open).
+  int64_t max_spread_ms = 3600000;
+  DistinctCounterConfig distinct;
+
+  // InvalidArgument naming the field unless window_ms > 0, lateness_ms >= 0,
+  // idle_timeout_ms >= 0, max_hosts_per_window > 0, max_spread_ms >= 0 and
+  // distinct validates.
+  Status Validate() const;
+};
+
+struct L7Bytes {
+  std::string name;
+  int64_t bytes = 0;
+  friend bool operator==(const L7Bytes&, const L7Bytes&) = default;
+};
+
+// One host in one closed window. "as src"/"as dst" is the host's side of the
+// flow; sketches are DistinctCounter::Serialize() bytes, mergeable across
+// records of the same host and window (docs/rollup-sketches.md).
+struct HostRollupRecord {
+  static constexpr std::string_view kOtherHost = "other";
+
+  int64_t window_start_ms = 0;
+  int64_t window_end_ms = 0;
+  std::string host;  // the IP as in the flow, or kOtherHost
+  int64_t flows_as_src = 0;
+  int64_t flows_as_dst = 0;
+  int64_t bytes_sent = 0;  // in_bytes as src + out_bytes as dst (spread)
+  int64_t bytes_received = 0;
+  int64_t pkts_sent = 0;
+  int64_t pkts_received = 0;
+  uint64_t peers_contacted = 0;  // distinct dst IPs, as src
+  uint64_t peers_contacting = 0;  // distinct src IPs, as dst
+  uint64_t dst_ports_contacted = 0;  // distinct dst ports, as src
+  std::string peers_contacted_sketch;
+  std::string peers_contacting_sketch;
+  std::string dst_ports_contacted_sketch;
+  int64_t tcp_syn_only_as_src = 0;
+  std::vector<L7Bytes> top_l7;  // at most 5, bytes descending, then name
+  // Mean duration of the flows starting in this window with the host on
+  // either side (a flow counts once if src == dst); nullopt if none had one.
+  std::optional<double> avg_duration_ms;
+  std::vector<std::string> probes;  // distinct, ascending
+
+  friend bool operator==(const HostRollupRecord&, const HostRollupRecord&) = default;
+};
+
+struct RollupStats {
+  uint64_t flows = 0;               // rows consumed
+  uint64_t flows_without_start = 0;  // null start_time: dropped
+  uint64_t late_flows = 0;          // start window already closed
+  int64_t late_bytes = 0;           // byte shares for closed windows: dropped
+  int64_t late_pkts = 0;
+  uint64_t long_flows_unspread = 0;  // longer than max_spread_ms
+  uint64_t windows_closed = 0;
+  uint64_t records = 0;             // records queued for TakeClosed()
+  // Distinct hosts folded into "other" (exact up to the DistinctCounter
+  // bound per window, then estimated), summed over closed windows.
+  uint64_t overflow_hosts = 0;
+  int64_t watermark_ms = INT64_MIN;  // INT64_MIN until the first flow
+  uint64_t idle_advances = 0;        // Tick() calls that moved the watermark
+};
+
+class HostRollups {
+ public:
+  HostRollups(RollupConfig config, const Clock& clock);
+  ~HostRollups();
+  HostRollups(const HostRollups&) = delete;
+  HostRollups& operator=(const HostRollups&) = delete;
+
+  // Adds every row of `batch`, in row order, advancing the watermark after
+  // each row. Null src/dst IP: that side is skipped; null counters count 0.
+  void Consume(const FlowBatch& batch);
+  // If no flow arrived for idle_timeout_ms (monotonic clock), advances the
+  // watermark to last_start + (now - last_arrival) - lateness_ms and closes
+  // the windows it passes.
+  void Tick();
+  // End of input: closes every open window.
+  void Flush();
+  // The records of the windows closed so far, by window_start then host
+  // ("other" last in its window); the queue is emptied.
+  std::vector<HostRollupRecord> TakeClosed();
+
+  const RollupStats& stats() const { return stats_; }
+  const RollupConfig& config() const { return config_; }
+
+ private:
+  struct HostState;
+  struct Window;
+
+  void ConsumeRow(const FlowBatch& batch, size_t row);
+  HostState* HostIn(Window& window, std::string_view host);
+  Window& WindowAt(int64_t window_start_ms);
+  void AdvanceWatermark(int64_t watermark_ms);
+  void CloseWindow(std::map<int64_t, Window>::iterator it);
+
+  RollupConfig config_;
+  const Clock& clock_;
+  RollupStats stats_;
+  std::map<int64_t, Window> open_;  // by window start
+  std::vector<HostRollupRecord> closed_;
+  std::optional<int64_t> max_start_ms_;
+  int64_t last_arrival_ms_ = 0;  // monotonic, when max_start_ms_ is set
+};
+
+// One JSON object, no trailing newline: timestamps as "2025-12-01T00:07:00Z",
+// top_l7 as [{"name":..,"bytes":..}], sketches as lowercase hex, a missing
+// avg_duration_ms as null.
+std::string ToNdjson(const HostRollupRecord& record);
+
+}  // namespace flowlake
