@@ -21,7 +21,7 @@
 #include "app/config.h"
 #include "app/ingest.h"
 #include "app/run.h"
-#include "lake/dead_letter.h"
+#include "core/json_string.h"
 #include "parquet/file_writer.h"
 #include "synth/attack_scenario.h"
 #include "synth/network.h"

@@ -19,7 +19,7 @@
 
 #include "core/crash_point.h"
 #include "core/writable_file.h"
-#include "lake/dead_letter.h"  // AppendJsonString
+#include "core/json_string.h"
 
 namespace flowlake {
 namespace {

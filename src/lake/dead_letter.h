@@ -78,8 +78,4 @@ class DeadLetterWriter final : public RejectSink {
   std::vector<std::string> files_;
 };
 
-// Appends `s` to `out` as a JSON string literal (with quotes). `s` must be
-// valid UTF-8; control characters are escaped.
-void AppendJsonString(std::string& out, std::string_view s);
-
 }  // namespace flowlake

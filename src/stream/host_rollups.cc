@@ -1,5 +1,7 @@
 #include "stream/host_rollups.h"
 
+#include "core/json_string.h"
+
 #include <algorithm>
 #include <cassert>
 #include <chrono>
@@ -30,26 +32,6 @@ int64_t ShareUpTo(int64_t total, int64_t elapsed, int64_t span) {
 
 int64_t CounterOrZero(const Column& col, size_t row) {
   return col.IsValid(row) ? std::max<int64_t>(0, col.Int64(row)) : 0;
-}
-
-void AppendJsonString(std::string& out, std::string_view s) {
-  out += '"';
-  for (const char c : s) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          out += fmt::format("\\u{:04x}", static_cast<unsigned>(c));
-        } else {
-          out += c;
-        }
-    }
-  }
-  out += '"';
 }
 
 // "2025-12-01T00:07:00Z" (seconds precision; windows are whole minutes).
