@@ -279,9 +279,7 @@ class Service final : public KafkaConsumer::Listener {
   }
 
   std::vector<int64_t> OnAssign(const std::vector<TopicPartition>& partitions) override {
-    const int64_t fresh =
-        config_.kafka.auto_offset_reset == "latest" ? kOffsetEnd : kOffsetBeginning;
-    std::vector<int64_t> offsets(partitions.size(), fresh);
+    std::vector<int64_t> offsets(partitions.size(), FreshOffset());
     Result<std::map<TopicPartition, int64_t>> state = log_->State();
     if (!state.ok()) {
       // Without the lake's offsets any start could duplicate or skip data:
@@ -291,20 +289,13 @@ class Service final : public KafkaConsumer::Listener {
     }
     size_t resumed = 0;
     for (size_t i = 0; i < partitions.size(); ++i) {
-      auto it = state->find(partitions[i]);
-      Track& t = track_[partitions[i]];
-      if (it != state->end()) {
-        offsets[i] = it->second;
-        t.first = t.next = it->second;
-        ++resumed;
-      } else {
-        t.first = t.next = -1;
-      }
+      offsets[i] = StartFromLake(*state, partitions[i]);
+      if (offsets[i] >= 0) ++resumed;
       spdlog::debug("kafka: {} starts at {}", partitions[i].ToString(), offsets[i]);
     }
     spdlog::info("kafka: {} partition(s) resume where the lake ends, {} new ones start at the {}",
                  resumed, partitions.size() - resumed,
-                 fresh == kOffsetEnd ? "end (latest)" : "beginning (earliest)");
+                 FreshOffset() == kOffsetEnd ? "end (latest)" : "beginning (earliest)");
     return offsets;
   }
 
@@ -563,19 +554,27 @@ class Service final : public KafkaConsumer::Listener {
     return Status::Ok();
   }
 
+  // Where a partition the lake has never seen starts.
+  int64_t FreshOffset() const {
+    return config_.kafka.auto_offset_reset == "latest" ? kOffsetEnd : kOffsetBeginning;
+  }
+
+  // Resets tp's track to where the lake ends and returns the offset to start
+  // it at: the lake's, or FreshOffset() for a partition it has never seen.
+  int64_t StartFromLake(const std::map<TopicPartition, int64_t>& state, const TopicPartition& tp) {
+    auto it = state.find(tp);
+    const int64_t start = it == state.end() ? -1 : it->second;
+    Track& t = track_[tp];
+    t.first = t.next = start;
+    return it == state.end() ? FreshOffset() : start;
+  }
+
   // After a fenced commit: start every partition again where the lake ends.
   Status SeekToLake() {
     FLOWLAKE_ASSIGN_OR_RETURN(auto state, log_->State());
-    for (auto& [tp, t] : track_) {
-      auto it = state.find(tp);
-      if (it == state.end()) {
-        t.first = t.next = -1;
-        FLOWLAKE_RETURN_IF_ERROR(consumer_->Seek(
-            tp, config_.kafka.auto_offset_reset == "latest" ? kOffsetEnd : kOffsetBeginning));
-      } else {
-        t.first = t.next = it->second;
-        FLOWLAKE_RETURN_IF_ERROR(consumer_->Seek(tp, it->second));
-      }
+    for (const auto& entry : track_) {
+      const TopicPartition& tp = entry.first;
+      FLOWLAKE_RETURN_IF_ERROR(consumer_->Seek(tp, StartFromLake(state, tp)));
     }
     return Status::Ok();
   }
