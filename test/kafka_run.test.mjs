@@ -286,6 +286,41 @@ test('two members share a 4-partition topic; one stops mid-stream; every flow la
   db.close();
 });
 
+test('a member frozen past its session comes back as a zombie: its commit is fenced, nothing lands twice', async (t) => {
+  const N = 300000;
+  const { bootstrap, proc: kafka } = await startCluster(['--topic', 'netflows:2']);
+  t.after(() => kafka.kill('SIGTERM'));
+  const dir = tmpDir('run-zombie');
+  const lake = path.join(dir, 'lake');
+  writeFlows(path.join(dir, 'a.ndjson'), 0, N);
+  kcatProduce(bootstrap, 'netflows', path.join(dir, 'a.ndjson'));
+  // A slow lake, so A always has consumed data that is not committed yet.
+  const args = ['--brokers', bootstrap, '--group', 'zombie', '--lake', lake, '--commit-interval-s', '1',
+    '--threads', '1', '--test-throttle-bytes-per-s', '200000', ...GROUP_TIMEOUTS];
+  const a = startRun(args);
+  t.after(() => { a.proc.kill('SIGCONT'); a.proc.kill('SIGKILL'); });
+  const db = await openDuckDB();
+  assert.ok(await waitFor(async () => (await idStats(db, lake)).rows > 0, { timeoutMs: 30000 }), a.out.stderr);
+  a.proc.kill('SIGSTOP'); // frozen: no heartbeats, no commits
+  const b = startRun(args.filter((x) => x !== '200000' && x !== '--test-throttle-bytes-per-s'));
+  t.after(() => b.proc.kill('SIGKILL'));
+  // The group drops A after its session timeout and B takes both partitions.
+  assert.ok(await waitFor(() => /assigned 2 partition/.test(b.out.stderr), { timeoutMs: 40000 }), b.out.stderr);
+  assert.ok(await waitFor(async () => (await idStats(db, lake)).rows >= N, { timeoutMs: 60000, everyMs: 500 }),
+    `B finished; B:\n${b.out.stderr}`);
+  a.proc.kill('SIGCONT'); // A wakes up believing it still owns its partitions
+  assert.ok(await waitFor(() => /commit fenced/.test(a.out.stderr), { timeoutMs: 30000 }),
+    `A's stale commit was refused; A:\n${a.out.stderr}`);
+  await sleep(2000);
+  for (const m of [a, b]) m.proc.kill('SIGTERM');
+  assert.equal(await exitOf(a.proc, 60000), 0, a.out.stderr);
+  assert.equal(await exitOf(b.proc, 30000), 0, b.out.stderr);
+  assert.ok(summaryOf(a.out).aborted_commits >= 1);
+  assert.deepEqual(await idStats(db, lake), { rows: N, ids: N, dups: 0, min: 0, max: N - 1 });
+  assert.deepEqual(stagingFiles(lake), [], 'the fenced files were discarded');
+  db.close();
+});
+
 test('a broker outage pauses the service, which resumes without loss', async (t) => {
   const N = 60000;
   const kafkaUp = await startCluster(['--topic', 'netflows:2']);
