@@ -28,6 +28,8 @@ using OffsetMap = std::map<TopicPartition, int64_t>;
 
 constexpr std::string_view kLogDir = "_flowlake/log";
 constexpr std::string_view kStagingRoot = "_flowlake/staging";
+constexpr std::string_view kStateRoot = "_flowlake/state";
+constexpr std::string_view kStateSuffix = ".state";
 constexpr std::string_view kRecordSuffix = ".json";
 constexpr std::string_view kCheckpointSuffix = ".checkpoint.json";
 constexpr std::string_view kLockSuffix = ".lock";
@@ -123,8 +125,14 @@ bool IsSafeRelativePath(std::string_view path) {
   return true;
 }
 
+bool IsStatePath(std::string_view path) {
+  return path.starts_with(std::string(kStateRoot) + "/");
+}
+
+// Data files go anywhere but _flowlake/; state snapshots into _flowlake/state/.
 bool IsSafeFinalPath(std::string_view path) {
-  return IsSafeRelativePath(path) && path != "_flowlake" && !path.starts_with("_flowlake/");
+  return IsSafeRelativePath(path) && path != "_flowlake" &&
+         (!path.starts_with("_flowlake/") || IsStatePath(path));
 }
 
 std::string ParentDir(const std::string& path) {
@@ -682,8 +690,124 @@ class CommitLog::Impl {
     return Status::Ok();
   }
 
+  Result<StagedFile> StageState(std::string_view payload) {
+    const std::string own = Abs(OwnStateDir());
+    FLOWLAKE_ASSIGN_OR_RETURN(std::vector<std::string> superseded, StateFilesUnder(own));
+    const std::string name =
+        writer_id_ + "-" + SeqFileName(++state_counter_, kStateSuffix);
+    std::string header = "{\"snapshot\":";
+    AppendJsonString(header, name);
+    header += ",\"supersedes\":[";
+    for (size_t i = 0; i < superseded.size(); ++i) {
+      if (i > 0) header += ',';
+      AppendJsonString(header, BaseName(superseded[i]));
+    }
+    header += "]}\n";
+    StagedFile f;
+    f.staging_path = staging_dir_ + "/" + name;
+    f.final_path = OwnStateDir() + "/" + name;
+    std::string data = std::move(header);
+    data.append(payload);
+    FLOWLAKE_RETURN_IF_ERROR(WriteNewFile(Abs(f.staging_path), data, config_.sync));
+    f.bytes = data.size();
+    return f;
+  }
+
+  Status PruneState(const StagedFile& committed) {
+    const std::string own = Abs(OwnStateDir());
+    const std::string keep = Abs(committed.final_path);
+    FLOWLAKE_ASSIGN_OR_RETURN(std::vector<std::string> files, StateFilesUnder(own));
+    for (const std::string& f : files) {
+      if (f != keep && ::unlink(f.c_str()) != 0 && errno != ENOENT) {
+        return PosixError("unlink", f, errno);
+      }
+    }
+    uint64_t ignored = 0;
+    return RemoveTree(own + "/adopted", &ignored);
+  }
+
+  Result<std::vector<std::string>> AdoptState() {
+    const std::string state_root = Abs(kStateRoot);
+    Result<std::vector<std::string>> names = ListDir(state_root);
+    if (!names.ok() && names.status().code() != StatusCode::kNotFound) return names.status();
+    const std::string own = Abs(OwnStateDir());
+    if (names.ok()) {
+      for (const std::string& id : *names) {
+        if (id == writer_id_ || !IsValidWriterId(id) || !IsDirectory(state_root + "/" + id)) {
+          continue;
+        }
+        FileLock lock;
+        FLOWLAKE_ASSIGN_OR_RETURN(FileLock::Outcome outcome,
+                                  FileLock::TryAcquire(LockPath(id), &lock));
+        if (outcome != FileLock::Outcome::kAcquired) continue;  // alive, or being adopted
+        FLOWLAKE_RETURN_IF_ERROR(CreateDirectories(own + "/adopted"));
+        const std::string from = state_root + "/" + id;
+        const std::string to = own + "/adopted/" + id;
+        if (::rename(from.c_str(), to.c_str()) != 0 && errno != ENOENT) {
+          return PosixError("rename " + from + " to", to, errno);
+        }
+        if (config_.sync) FLOWLAKE_RETURN_IF_ERROR(SyncDirectory(state_root));
+        lock.UnlinkAndRelease();
+        ++stats_.states_adopted;
+      }
+    }
+    // Every snapshot under our directory, minus those another one supersedes.
+    FLOWLAKE_ASSIGN_OR_RETURN(std::vector<std::string> files, StateFilesUnder(own));
+    std::map<std::string, std::string> payloads;  // by snapshot name
+    std::set<std::string> superseded;
+    for (const std::string& path : files) {
+      FLOWLAKE_ASSIGN_OR_RETURN(std::string data, ReadWholeFile(path));
+      const size_t eol = data.find('\n');
+      if (eol == std::string::npos) {
+        return Status::Corruption("commit log: state snapshot " + path + " has no header");
+      }
+      simdjson::dom::element header;
+      simdjson::dom::array list;
+      if (parser_.parse(data.data(), eol).get(header) != simdjson::SUCCESS ||
+          header["supersedes"].get_array().get(list) != simdjson::SUCCESS) {
+        return Status::Corruption("commit log: state snapshot " + path + " has a bad header");
+      }
+      for (simdjson::dom::element e : list) {
+        std::string_view name;
+        if (e.get_string().get(name) == simdjson::SUCCESS) superseded.emplace(name);
+      }
+      payloads[BaseName(path)] = data.substr(eol + 1);
+    }
+    std::vector<std::string> out;
+    for (auto& [name, payload] : payloads) {
+      if (!superseded.contains(name)) out.push_back(std::move(payload));
+    }
+    return out;
+  }
+
  private:
   std::string Abs(std::string_view rel) const { return config_.root + "/" + std::string(rel); }
+  std::string OwnStateDir() const { return std::string(kStateRoot) + "/" + writer_id_; }
+  static std::string BaseName(const std::string& path) {
+    return path.substr(path.rfind('/') + 1);
+  }
+  // Absolute paths of the *.state files below `dir` (recursively), sorted;
+  // none if `dir` does not exist.
+  Result<std::vector<std::string>> StateFilesUnder(const std::string& dir) {
+    std::vector<std::string> out;
+    Result<std::vector<std::string>> names = ListDir(dir);
+    if (!names.ok()) {
+      if (names.status().code() == StatusCode::kNotFound) return out;
+      return names.status();
+    }
+    for (const std::string& name : *names) {
+      const std::string path = dir + "/" + name;
+      if (IsDirectory(path)) {
+        FLOWLAKE_ASSIGN_OR_RETURN(std::vector<std::string> below, StateFilesUnder(path));
+        out.insert(out.end(), below.begin(), below.end());
+      } else if (name.ends_with(kStateSuffix)) {
+        out.push_back(path);
+      }
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+  }
+
   std::string LockPath(const std::string& id) const {
     return staging_root_ + "/" + id + std::string(kLockSuffix);
   }
@@ -846,7 +970,8 @@ class CommitLog::Impl {
       if (err != ENOENT) return PosixError("rename " + from + " to", to, err);
       if (Exists(to)) continue;
       if (own_commit) return PosixError("rename " + from + " to", to, err);
-      ++stats_.files_missing;
+      // Snapshots are superseded and pruned (or adopted) after publication.
+      if (!IsStatePath(f.final_path)) ++stats_.files_missing;
     }
     if (config_.sync) {
       for (const std::string& dir : to_sync) FLOWLAKE_RETURN_IF_ERROR(SyncDirectory(dir));
@@ -927,6 +1052,7 @@ class CommitLog::Impl {
   FileLock lock_;
   simdjson::dom::parser parser_;
   CommitLogStats stats_;
+  uint64_t state_counter_ = 0;  // snapshots staged by this writer
 };
 
 Result<std::unique_ptr<CommitLog>> CommitLog::Open(CommitLogConfig config, std::string writer_id,
@@ -956,5 +1082,10 @@ Status CommitLog::DiscardStaged(const std::vector<StagedFile>& files) {
 }
 const CommitLogStats& CommitLog::stats() const { return impl_->stats(); }
 Result<std::vector<CommitRecord>> CommitLog::ReadRecords() { return impl_->ReadRecords(); }
+Result<StagedFile> CommitLog::StageState(std::string_view payload) {
+  return impl_->StageState(payload);
+}
+Status CommitLog::PruneState(const StagedFile& committed) { return impl_->PruneState(committed); }
+Result<std::vector<std::string>> CommitLog::AdoptState() { return impl_->AdoptState(); }
 
 }  // namespace flowlake

@@ -39,6 +39,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -93,6 +94,7 @@ struct CommitLogStats {
   uint64_t orphans_deleted = 0;
   uint64_t checkpoints = 0;
   uint64_t records_deleted = 0;  // records and checkpoints removed by compaction
+  uint64_t states_adopted = 0;   // dead writers' state directories taken over
 };
 
 class CommitLog {
@@ -150,6 +152,30 @@ class CommitLog {
   // Every record still in the log after the latest checkpoint, in seq
   // order (for tests and `flowlake lake-status`-style tools).
   Result<std::vector<CommitRecord>> ReadRecords();
+
+  // --- State handover (docs/commit-protocol.md, "Analysis state") ---
+  // A writer whose output depends on what it consumed before (open rollup
+  // windows, detector counts) commits a snapshot of that state with every
+  // record, so that the state matches the offsets the log holds. Snapshots
+  // live in <root>/_flowlake/state/<writer_id>/; when a writer dies, the
+  // next writer to start adopts its latest snapshot, exactly once.
+
+  // Writes `payload` into staging as this writer's next snapshot; pass the
+  // returned file to Commit() together with the data it reflects. The
+  // snapshot records the names of the snapshots it supersedes (this
+  // writer's earlier ones and the ones it adopted), so a later adopter never
+  // counts one twice, even if PruneState() did not run. Errors: kIoError.
+  Result<StagedFile> StageState(std::string_view payload);
+  // After the Commit() of a StageState() file: deletes this writer's older
+  // and adopted snapshots. Errors: kIoError.
+  Status PruneState(const StagedFile& committed);
+  // Call after Recover(), before consuming: moves the state directories of
+  // dead writers (their lock is free) under this writer's, and returns the
+  // payloads the caller must merge into its state: the snapshots no other
+  // snapshot there supersedes. rename(2) makes each adoption exclusive: of
+  // two writers starting at once, one gets a dead writer's state. Errors:
+  // kIoError, kCorruption (a snapshot without its header).
+  Result<std::vector<std::string>> AdoptState();
 
  private:
   class Impl;

@@ -663,6 +663,104 @@ constexpr int kCrashCommits = 4;
 
 // Run only as the child of RecoverAfterACrashAtEveryStepGivesAnExactLake: four commits of two files
 // each, a checkpoint every two, unless FLOWLAKE_CRASH_AT kills it first.
+// Commits `payload` as `log`'s state snapshot (with one range, so the
+// record is a real one); returns the snapshot file.
+StagedFile CommitState(CommitLog& log, const std::string& payload, int64_t first, int64_t next,
+                       const TopicPartition& tp, bool prune = true) {
+  Result<StagedFile> f = log.StageState(payload);
+  EXPECT_TRUE(f.ok()) << f.status().ToString();
+  Result<uint64_t> seq = log.Commit({{tp, first, next}}, {*f});
+  EXPECT_TRUE(seq.ok()) << seq.status().ToString();
+  if (prune) {
+    EXPECT_TRUE(log.PruneState(*f).ok());
+  }
+  return *f;
+}
+
+std::vector<std::string> StateFiles(const std::string& root) {
+  std::vector<std::string> out;
+  const fs::path dir = fs::path(root) / "_flowlake" / "state";
+  if (!fs::exists(dir)) return out;
+  for (const auto& e : fs::recursive_directory_iterator(dir)) {
+    if (e.is_regular_file()) out.push_back(fs::relative(e.path(), root).string());
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+TEST_F(CommitLogTest, StateSnapshotsArePublishedWithTheRecordAndPruned) {
+  const std::string root = FreshDir("lake");
+  auto log = MustOpen(root, "w1");
+  const StagedFile s1 = CommitState(*log, "one", 0, 10, kTp);
+  EXPECT_EQ(s1.final_path, "_flowlake/state/w1/w1-00000000000000000001.state");
+  const StagedFile s2 = CommitState(*log, "two", 10, 20, kTp);
+  EXPECT_EQ(StateFiles(root), std::vector<std::string>{s2.final_path});
+  // The snapshot is named in the record like any file.
+  auto records = log->ReadRecords();
+  ASSERT_TRUE(records.ok());
+  EXPECT_EQ(records->back().files.at(0).final_path, s2.final_path);
+  // A live writer's state is never adopted.
+  auto other = MustOpen(root, "w2");
+  ASSERT_TRUE(other->Recover().ok());
+  auto adopted = other->AdoptState();
+  ASSERT_TRUE(adopted.ok()) << adopted.status().ToString();
+  EXPECT_TRUE(adopted->empty());
+  EXPECT_EQ(StateFiles(root), std::vector<std::string>{s2.final_path});
+}
+
+TEST_F(CommitLogTest, ADeadWritersLatestStateIsAdoptedExactlyOnce) {
+  const std::string root = FreshDir("lake");
+  {
+    auto dead = MustOpen(root, "dead");
+    CommitState(*dead, "d1", 0, 10, kTp);
+    // Crashed before pruning: both snapshots are on disk.
+    CommitState(*dead, "d2", 10, 20, kTp, /*prune=*/false);
+    EXPECT_EQ(StateFiles(root).size(), 2u);
+  }  // the lock is released: "dead" is dead
+  auto a = MustOpen(root, "a");
+  auto b = MustOpen(root, "b");
+  ASSERT_TRUE(a->Recover().ok());
+  auto got_a = a->AdoptState();
+  ASSERT_TRUE(got_a.ok()) << got_a.status().ToString();
+  EXPECT_EQ(*got_a, std::vector<std::string>{"d2"}) << "only the latest: d2 supersedes d1";
+  EXPECT_EQ(a->stats().states_adopted, 1u);
+  auto got_b = b->AdoptState();
+  ASSERT_TRUE(got_b.ok());
+  EXPECT_TRUE(got_b->empty()) << "a has it: adoption is exclusive";
+
+  // a dies after adopting and committing its merged state, before pruning:
+  // the next adopter must take a's snapshot only, not d2 again.
+  CommitState(*a, "a+d2", 0, 5, TopicPartition{"netflows", 4}, /*prune=*/false);
+  a.reset();
+  auto c = MustOpen(root, "c");
+  ASSERT_TRUE(c->Recover().ok());
+  auto got_c = c->AdoptState();
+  ASSERT_TRUE(got_c.ok()) << got_c.status().ToString();
+  EXPECT_EQ(*got_c, std::vector<std::string>{"a+d2"});
+  // c commits its state; pruning leaves only c's snapshot.
+  const StagedFile sc = CommitState(*c, "c", 5, 9, TopicPartition{"netflows", 4});
+  EXPECT_EQ(StateFiles(root), std::vector<std::string>{sc.final_path});
+}
+
+TEST_F(CommitLogTest, AWriterThatDiesAfterAdoptingBeforeCommittingHandsItOn) {
+  const std::string root = FreshDir("lake");
+  {
+    auto dead = MustOpen(root, "dead");
+    CommitState(*dead, "d1", 0, 10, kTp);
+  }
+  {
+    auto a = MustOpen(root, "a");
+    auto got = a->AdoptState();
+    ASSERT_TRUE(got.ok());
+    EXPECT_EQ(*got, std::vector<std::string>{"d1"});
+  }  // a dies before its first commit
+  auto b = MustOpen(root, "b");
+  ASSERT_TRUE(b->Recover().ok());
+  auto got = b->AdoptState();
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  EXPECT_EQ(*got, std::vector<std::string>{"d1"});
+}
+
 TEST(CommitLogCrashChild, CommitsUntilKilled) {
   const char* root = std::getenv(kCrashRootEnv);
   if (root == nullptr) GTEST_SKIP() << "run by RecoverAfterACrashAtEveryStepGivesAnExactLake";
