@@ -5,7 +5,7 @@
 #include <algorithm>
 #include <cassert>
 #include <chrono>
-#include <set>
+#include <deque>
 #include <utility>
 
 #include <fmt/format.h>
@@ -82,6 +82,30 @@ Status RollupConfig::Validate() const {
   return distinct.Validate();
 }
 
+namespace {
+
+// DistinctCounter::Add() is idempotent, and a host often repeats its last
+// peer or port (a client polling one server, a burst of flows to one
+// service): skipping the repeat saves the counter's search and insert.
+class RepeatSkippingCounter {
+ public:
+  explicit RepeatSkippingCounter(const DistinctCounterConfig& c) : counter_(c) {}
+  void Add(uint64_t hash) {
+    if (has_last_ && hash == last_) return;
+    has_last_ = true;
+    last_ = hash;
+    counter_.Add(hash);
+  }
+  const DistinctCounter& counter() const { return counter_; }
+
+ private:
+  DistinctCounter counter_;
+  uint64_t last_ = 0;
+  bool has_last_ = false;
+};
+
+}  // namespace
+
 struct HostRollups::HostState {
   explicit HostState(const DistinctCounterConfig& c)
       : peers_contacted(c), peers_contacting(c), dst_ports_contacted(c) {}
@@ -95,18 +119,65 @@ struct HostRollups::HostState {
   int64_t tcp_syn_only_as_src = 0;
   int64_t duration_sum_ms = 0;
   int64_t duration_count = 0;
-  DistinctCounter peers_contacted;
-  DistinctCounter peers_contacting;
-  DistinctCounter dst_ports_contacted;
-  std::map<std::string, int64_t, std::less<>> l7_bytes;
-  std::set<std::string, std::less<>> probes;
+  RepeatSkippingCounter peers_contacted;
+  RepeatSkippingCounter peers_contacting;
+  RepeatSkippingCounter dst_ports_contacted;
+  // Unordered, searched linearly: a host sees a handful of L7 names and
+  // probes, and a short vector beats a tree's allocation per node. Sorted
+  // when the window closes.
+  std::vector<std::pair<std::string, int64_t>> l7_bytes;
+  std::vector<std::string> probes;
 };
 
 struct HostRollups::Window {
   explicit Window(const DistinctCounterConfig& c) : overflowed(c) {}
 
-  // Ordered, so that a closed window's records come out sorted by host.
-  std::map<std::string, HostState, std::less<>> hosts;
+  struct HostEntry {
+    std::string host;
+    HostState state;
+  };
+
+  // Find-or-insert a host whose HashBytes() is `hash` (computed once per
+  // flow and shared with the peer counters). Null if the table is full.
+  HostState* Find(std::string_view host, uint64_t hash) {
+    if (slots.empty()) return nullptr;
+    const size_t mask = slots.size() - 1;
+    for (size_t i = hash & mask;; i = (i + 1) & mask) {
+      const Slot& slot = slots[i];
+      if (slot.entry == nullptr) return nullptr;
+      if (slot.hash == hash && slot.entry->host == host) return &slot.entry->state;
+    }
+  }
+  HostState* Insert(std::string_view host, uint64_t hash, const DistinctCounterConfig& c) {
+    HostEntry& e = entries.emplace_back(HostEntry{std::string(host), HostState(c)});
+    if ((entries.size() + 1) * 2 > slots.size()) {
+      Rehash(std::max<size_t>(16, slots.size() * 2));
+    } else {
+      Place(hash, &e);
+    }
+    return &e.state;
+  }
+
+  struct Slot {
+    uint64_t hash = 0;
+    HostEntry* entry = nullptr;  // null: empty
+  };
+  void Place(uint64_t hash, HostEntry* e) {
+    const size_t mask = slots.size() - 1;
+    size_t i = hash & mask;
+    while (slots[i].entry != nullptr) i = (i + 1) & mask;
+    slots[i] = {hash, e};
+  }
+  void Rehash(size_t capacity) {
+    slots.assign(capacity, Slot{});
+    for (HostEntry& e : entries) Place(HashBytes(e.host), &e);
+  }
+
+  // Open addressing over pointers into `entries` (a deque: pointer-stable),
+  // load factor at most 1/2. Hosts are sorted by name only when the window
+  // closes, instead of on every lookup as an ordered map would.
+  std::deque<HostEntry> entries;
+  std::vector<Slot> slots;  // size 0 or a power of two
   std::optional<HostState> other;
   DistinctCounter overflowed;  // hosts folded into `other`
 };
@@ -124,17 +195,17 @@ HostRollups::Window& HostRollups::WindowAt(int64_t window_start_ms) {
   return it->second;
 }
 
-HostRollups::HostState* HostRollups::HostIn(Window& window, std::string_view host) {
-  auto it = window.hosts.find(host);
-  if (it != window.hosts.end()) return &it->second;
+HostRollups::HostState* HostRollups::HostIn(Window& window, std::string_view host,
+                                             uint64_t host_hash) {
+  if (HostState* h = window.Find(host, host_hash)) return h;
   // The table never shrinks while the window is open, so a host sent to
   // "other" once goes there for the rest of the window.
-  if (window.hosts.size() >= config_.max_hosts_per_window) {
-    window.overflowed.Add(HashBytes(host));
+  if (window.entries.size() >= config_.max_hosts_per_window) {
+    window.overflowed.Add(host_hash);
     if (!window.other) window.other.emplace(config_.distinct);
     return &*window.other;
   }
-  return &window.hosts.emplace(std::string(host), HostState(config_.distinct)).first->second;
+  return window.Insert(host, host_hash, config_.distinct);
 }
 
 void HostRollups::Consume(const FlowBatch& batch) {
@@ -161,6 +232,10 @@ void HostRollups::ConsumeRow(const FlowBatch& batch, size_t row) {
   const bool has_dst = dst_col.IsValid(row);
   const std::string_view src = has_src ? src_col.String(row) : std::string_view();
   const std::string_view dst = has_dst ? dst_col.String(row) : std::string_view();
+  // Each address is hashed once: the hash keys the host table and feeds the
+  // peer counters.
+  const uint64_t src_hash = has_src ? HashBytes(src) : 0;
+  const uint64_t dst_hash = has_dst ? HashBytes(dst) : 0;
   const Column& l7_col = batch.column(kL7Name);
   const std::string_view l7 = l7_col.IsValid(row) ? l7_col.String(row) : std::string_view();
 
@@ -171,10 +246,16 @@ void HostRollups::ConsumeRow(const FlowBatch& batch, size_t row) {
   };
 
   // Counts of the start window: the flow, its peers, ports, flags, duration.
+  // The start window and its two hosts are remembered for the byte shares
+  // below, which nearly always go to the same window.
+  Window* start_win = nullptr;
+  HostState* s = nullptr;
+  HostState* d = nullptr;
   if (closed(start_window)) {
     ++stats_.late_flows;
   } else {
     Window& window = WindowAt(start_window);
+    start_win = &window;
     const Column& duration_col = batch.column(kDurationMs);
     std::optional<int64_t> duration_ms;
     if (duration_col.IsValid(row)) {
@@ -191,13 +272,15 @@ void HostRollups::ConsumeRow(const FlowBatch& batch, size_t row) {
         h.duration_sum_ms += *duration_ms;
         ++h.duration_count;
       }
-      if (probe && h.probes.find(*probe) == h.probes.end()) h.probes.emplace(*probe);
+      if (probe && std::find(h.probes.begin(), h.probes.end(), *probe) == h.probes.end()) {
+        h.probes.emplace_back(*probe);
+      }
     };
 
-    HostState* s = has_src ? HostIn(window, src) : nullptr;
+    s = has_src ? HostIn(window, src, src_hash) : nullptr;
     if (s != nullptr) {
       ++s->flows_as_src;
-      if (has_dst) s->peers_contacted.Add(HashBytes(dst));
+      if (has_dst) s->peers_contacted.Add(dst_hash);
       const Column& port_col = batch.column(kDstPort);
       if (port_col.IsValid(row)) {
         s->dst_ports_contacted.Add(HashU64(static_cast<uint32_t>(port_col.Int32(row))));
@@ -210,10 +293,10 @@ void HostRollups::ConsumeRow(const FlowBatch& batch, size_t row) {
       }
       add_common(*s);
     }
-    HostState* d = has_dst ? HostIn(window, dst) : nullptr;
+    d = has_dst ? HostIn(window, dst, dst_hash) : nullptr;
     if (d != nullptr) {
       ++d->flows_as_dst;
-      if (has_src) d->peers_contacting.Add(HashBytes(src));
+      if (has_src) d->peers_contacting.Add(src_hash);
       if (d != s) add_common(*d);  // a flow counts once in a host's mean
     }
   }
@@ -236,22 +319,33 @@ void HostRollups::ConsumeRow(const FlowBatch& batch, size_t row) {
       stats_.late_pkts += ip + op;
       return;
     }
-    Window& window = WindowAt(window_start);
+    const bool at_start = window_start == start_window && start_win != nullptr;
+    Window& window = at_start ? *start_win : WindowAt(window_start);
     // in_* go from src to dst, out_* back.
-    const auto add_side = [&](std::string_view host, int64_t sent_bytes, int64_t received_bytes,
+    const auto add_side = [&](HostState& h, int64_t sent_bytes, int64_t received_bytes,
                               int64_t sent_pkts, int64_t received_pkts, bool count_l7) {
-      HostState& h = *HostIn(window, host);
       h.bytes_sent += sent_bytes;
       h.bytes_received += received_bytes;
       h.pkts_sent += sent_pkts;
       h.pkts_received += received_pkts;
       if (!count_l7 || l7.empty() || ib + ob == 0) return;
-      auto it = h.l7_bytes.find(l7);
-      if (it == h.l7_bytes.end()) it = h.l7_bytes.emplace(std::string(l7), 0).first;
-      it->second += ib + ob;
+      auto it = std::find_if(h.l7_bytes.begin(), h.l7_bytes.end(),
+                             [&](const auto& e) { return e.first == l7; });
+      if (it == h.l7_bytes.end()) {
+        h.l7_bytes.emplace_back(std::string(l7), ib + ob);
+      } else {
+        it->second += ib + ob;
+      }
     };
-    if (has_src) add_side(src, ib, ob, ip, op, true);
-    if (has_dst) add_side(dst, ob, ib, op, ip, !(has_src && src == dst));
+    // HostIn() again would give the same state (the table only grows while
+    // the window is open), so the start window reuses what it found.
+    if (has_src) {
+      add_side(at_start ? *s : *HostIn(window, src, src_hash), ib, ob, ip, op, true);
+    }
+    if (has_dst) {
+      add_side(at_start ? *d : *HostIn(window, dst, dst_hash), ob, ib, op, ip,
+               !(has_src && src == dst));
+    }
   };
   if (span_ms <= 0) {
     add_share(start_window, in_bytes, out_bytes, in_pkts, out_pkts);
@@ -301,25 +395,27 @@ void HostRollups::Flush() {
 void HostRollups::CloseWindow(std::map<int64_t, Window>::iterator it) {
   const int64_t window_start = it->first;
   Window& window = it->second;
-  const auto emit = [&](std::string_view host, const HostState& h) {
+  // The window is erased below, so its strings are moved out, not copied.
+  const auto emit = [&](std::string host, HostState& h) {
     HostRollupRecord r;
     r.window_start_ms = window_start;
     r.window_end_ms = window_start + config_.window_ms;
-    r.host = std::string(host);
+    r.host = std::move(host);
     r.flows_as_src = h.flows_as_src;
     r.flows_as_dst = h.flows_as_dst;
     r.bytes_sent = h.bytes_sent;
     r.bytes_received = h.bytes_received;
     r.pkts_sent = h.pkts_sent;
     r.pkts_received = h.pkts_received;
-    r.peers_contacted = h.peers_contacted.Count();
-    r.peers_contacting = h.peers_contacting.Count();
-    r.dst_ports_contacted = h.dst_ports_contacted.Count();
-    r.peers_contacted_sketch = h.peers_contacted.Serialize();
-    r.peers_contacting_sketch = h.peers_contacting.Serialize();
-    r.dst_ports_contacted_sketch = h.dst_ports_contacted.Serialize();
+    r.peers_contacted = h.peers_contacted.counter().Count();
+    r.peers_contacting = h.peers_contacting.counter().Count();
+    r.dst_ports_contacted = h.dst_ports_contacted.counter().Count();
+    r.peers_contacted_sketch = h.peers_contacted.counter().Serialize();
+    r.peers_contacting_sketch = h.peers_contacting.counter().Serialize();
+    r.dst_ports_contacted_sketch = h.dst_ports_contacted.counter().Serialize();
     r.tcp_syn_only_as_src = h.tcp_syn_only_as_src;
-    for (const auto& [name, bytes] : h.l7_bytes) r.top_l7.push_back({name, bytes});
+    r.top_l7.reserve(h.l7_bytes.size());
+    for (auto& [name, bytes] : h.l7_bytes) r.top_l7.push_back({std::move(name), bytes});
     std::sort(r.top_l7.begin(), r.top_l7.end(), [](const L7Bytes& a, const L7Bytes& b) {
       return a.bytes != b.bytes ? a.bytes > b.bytes : a.name < b.name;
     });
@@ -328,13 +424,19 @@ void HostRollups::CloseWindow(std::map<int64_t, Window>::iterator it) {
       r.avg_duration_ms =
           static_cast<double>(h.duration_sum_ms) / static_cast<double>(h.duration_count);
     }
-    r.probes.assign(h.probes.begin(), h.probes.end());
+    std::sort(h.probes.begin(), h.probes.end());
+    r.probes = std::move(h.probes);
     closed_.push_back(std::move(r));
     ++stats_.records;
   };
-  for (const auto& [host, h] : window.hosts) emit(host, h);
+  std::vector<Window::HostEntry*> sorted;
+  sorted.reserve(window.entries.size());
+  for (Window::HostEntry& e : window.entries) sorted.push_back(&e);
+  std::sort(sorted.begin(), sorted.end(),
+            [](const Window::HostEntry* a, const Window::HostEntry* b) { return a->host < b->host; });
+  for (Window::HostEntry* e : sorted) emit(std::move(e->host), e->state);
   if (window.other) {
-    emit(HostRollupRecord::kOtherHost, *window.other);
+    emit(std::string(HostRollupRecord::kOtherHost), *window.other);
     stats_.overflow_hosts += window.overflowed.Count();
   }
   ++stats_.windows_closed;

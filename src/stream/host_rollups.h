@@ -130,7 +130,8 @@ class HostRollups {
   struct Window;
 
   void ConsumeRow(const FlowBatch& batch, size_t row);
-  HostState* HostIn(Window& window, std::string_view host);
+  // `host_hash` is HashBytes(host).
+  HostState* HostIn(Window& window, std::string_view host, uint64_t host_hash);
   Window& WindowAt(int64_t window_start_ms);
   void AdvanceWatermark(int64_t watermark_ms);
   void CloseWindow(std::map<int64_t, Window>::iterator it);
