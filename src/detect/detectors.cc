@@ -1,0 +1,817 @@
+#include "detect/detectors.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <array>
+#include <cassert>
+#include <chrono>
+#include <cmath>
+#include <unordered_map>
+#include <utility>
+
+#include "core/json_string.h"
+#include "decode/net_text.h"
+#include "detect/dns_name.h"
+#include "stream/event_time.h"
+#include "stream/hash.h"
+
+namespace flowlake {
+
+namespace {
+
+constexpr int64_t kMaxSpreadLimitMs = 86400000;  // as RollupConfig: keeps ShareUpTo in int64
+constexpr size_t kSamples = 5;
+constexpr int32_t kTcp = 6;
+constexpr int32_t kIcmp = 1;
+constexpr int32_t kIcmpV6 = 58;
+constexpr int32_t kSyn = 0x02;
+constexpr int32_t kFin = 0x01;
+constexpr int32_t kPsh = 0x08;
+constexpr int32_t kAck = 0x10;
+
+int64_t CounterOrZero(const Column& col, size_t row) {
+  return col.IsValid(row) ? std::max<int64_t>(0, col.Int64(row)) : 0;
+}
+
+// "2025-12-01T00:07:00Z", or with milliseconds "2025-12-01T00:07:00.123Z".
+void AppendUtc(std::string& out, int64_t ms, bool millis) {
+  using namespace std::chrono;
+  const sys_time<milliseconds> t{milliseconds(ms)};
+  const sys_days day = floor<days>(t);
+  const year_month_day ymd{day};
+  const hh_mm_ss<milliseconds> hms{t - day};
+  fmt::format_to(std::back_inserter(out), "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}",
+                 static_cast<int>(ymd.year()), static_cast<unsigned>(ymd.month()),
+                 static_cast<unsigned>(ymd.day()), hms.hours().count(), hms.minutes().count(),
+                 hms.seconds().count());
+  if (millis) fmt::format_to(std::back_inserter(out), ".{:03}", hms.subseconds().count());
+  out += 'Z';
+}
+
+// An address as a number: IPv4 as ::ffff:a.b.c.d, big-endian halves, so
+// that comparing (hi, lo) orders addresses numerically.
+struct Ip {
+  uint64_t hi = 0;
+  uint64_t lo = 0;
+  friend bool operator==(const Ip&, const Ip&) = default;
+  friend bool operator<(const Ip& a, const Ip& b) {
+    return a.hi != b.hi ? a.hi < b.hi : a.lo < b.lo;
+  }
+};
+
+uint64_t LoadBigEndian64(const uint8_t* p) {
+  uint64_t v = 0;
+  for (int i = 0; i < 8; ++i) v = (v << 8) | p[i];
+  return v;
+}
+
+Ip ToIp(const IpAddress& a) {
+  if (a.family == 4) {
+    return {0, 0xffff00000000ULL | (uint64_t{a.bytes[0]} << 24) | (uint64_t{a.bytes[1]} << 16) |
+                   (uint64_t{a.bytes[2]} << 8) | a.bytes[3]};
+  }
+  return {LoadBigEndian64(a.bytes), LoadBigEndian64(a.bytes + 8)};
+}
+
+void AppendIp(std::string& out, const Ip& ip) {
+  if (ip.hi == 0 && (ip.lo >> 32) == 0xffff) {
+    fmt::format_to(std::back_inserter(out), "{}.{}.{}.{}", (ip.lo >> 24) & 0xff,
+                   (ip.lo >> 16) & 0xff, (ip.lo >> 8) & 0xff, ip.lo & 0xff);
+    return;
+  }
+  IpAddress a;
+  a.family = 6;
+  for (int i = 0; i < 8; ++i) {
+    a.bytes[i] = static_cast<uint8_t>(ip.hi >> (56 - 8 * i));
+    a.bytes[8 + i] = static_cast<uint8_t>(ip.lo >> (56 - 8 * i));
+  }
+  FormatIpv6(&a);
+  out += a.Text();
+}
+
+// A table key: up to two addresses and one more word (a port, a domain
+// hash), unused words zero.
+struct Key {
+  std::array<uint64_t, 5> w{};
+  friend bool operator==(const Key&, const Key&) = default;
+};
+
+Key MakeKey(const Ip& a, const Ip& b = {}, uint64_t extra = 0) {
+  return Key{{a.hi, a.lo, b.hi, b.lo, extra}};
+}
+
+// In-memory only (never persisted), so it may change freely; inline
+// because it runs several times per flow.
+inline uint64_t HashKey(const Key& k) {
+  uint64_t h = 0x9e3779b97f4a7c15ULL;
+  for (const uint64_t w : k.w) h = (h ^ w) * 0xbf58476d1ce4e5b9ULL + (h >> 29);
+  h ^= h >> 33;  // MurmurHash3's fmix64 finalizer
+  h *= 0xff51afd7ed558ccdULL;
+  h ^= h >> 33;
+  h *= 0xc4ceb9fe1a85ec53ULL;
+  return h ^ (h >> 33);
+}
+
+struct KeyHash {
+  size_t operator()(const Key& k) const { return HashKey(k); }
+};
+
+// Open addressing with linear probing over fixed-size keys: no allocation
+// per insert (the slot array doubles at half load), no erase (a window's
+// tables are dropped whole).
+template <typename V>
+class FlatMap {
+ public:
+  // The value of `key`. If absent: inserts a value-initialized one and sets
+  // *inserted when size() < limit, else returns nullptr.
+  V* FindOrInsert(const Key& key, size_t limit, bool* inserted) {
+    *inserted = false;
+    if (slots_.empty()) slots_.resize(16);
+    const size_t mask = slots_.size() - 1;
+    for (size_t i = HashKey(key) & mask;; i = (i + 1) & mask) {
+      Slot& s = slots_[i];
+      if (s.used) {
+        if (s.key == key) return &s.value;
+        continue;
+      }
+      if (size_ >= limit) return nullptr;
+      s.used = true;
+      s.key = key;
+      ++size_;
+      *inserted = true;
+      if (2 * size_ <= slots_.size()) return &s.value;
+      Grow();
+      return Find(key);
+    }
+  }
+
+  size_t size() const { return size_; }
+
+ private:
+  struct Slot {
+    Key key;
+    V value{};
+    bool used = false;
+  };
+
+  V* Find(const Key& key) {
+    const size_t mask = slots_.size() - 1;
+    for (size_t i = HashKey(key) & mask;; i = (i + 1) & mask) {
+      if (slots_[i].used && slots_[i].key == key) return &slots_[i].value;
+    }
+  }
+
+  void Grow() {
+    std::vector<Slot> old = std::exchange(slots_, std::vector<Slot>(slots_.size() * 2));
+    const size_t mask = slots_.size() - 1;
+    for (Slot& s : old) {
+      if (!s.used) continue;
+      size_t i = HashKey(s.key) & mask;
+      while (slots_[i].used) i = (i + 1) & mask;
+      slots_[i] = std::move(s);
+    }
+  }
+
+  std::vector<Slot> slots_;
+  size_t size_ = 0;
+};
+
+struct Present {};
+
+// The smallest kSamples values added, ascending: deterministic samples for a
+// given input order, whatever the order.
+template <typename T>
+struct Smallest {
+  std::array<T, kSamples> v{};
+  uint8_t n = 0;
+  void Add(const T& x) {
+    if (n == kSamples && !(x < v[kSamples - 1])) return;
+    size_t i = n < kSamples ? n++ : kSamples - 1;
+    for (; i > 0 && x < v[i - 1]; --i) v[i] = v[i - 1];
+    v[i] = x;
+  }
+};
+
+// Per key and window. `done`: fired, or suppressed by the cooldown; the key
+// then stops counting in this window.
+template <typename T>
+struct Distinct {
+  uint64_t count = 0;
+  Smallest<T> samples;
+  bool done = false;
+};
+struct Volume {
+  int64_t bytes = 0;
+  int64_t pkts = 0;
+  uint64_t sources = 0;
+  Smallest<Ip> samples;
+  bool done = false;
+};
+struct Count {
+  uint64_t count = 0;
+  bool done = false;
+};
+
+constexpr std::string_view kSeverity[kDetectionTypeCount] = {
+    "medium",    // port_scan.vertical
+    "medium",    // port_scan.horizontal
+    "high",      // syn_flood
+    "critical",  // volumetric
+    "high",      // icmp_flood
+    "high",      // blocklist
+    "high",      // dns_tunnel
+    "critical",  // exfiltration
+    "low",       // suspicious_port
+};
+
+void AppendSample(std::string& out, uint16_t port) {
+  fmt::format_to(std::back_inserter(out), "{}", port);
+}
+void AppendSample(std::string& out, const Ip& ip) {
+  out += '"';
+  AppendIp(out, ip);
+  out += '"';
+}
+
+// {"<count_name>":N,"samples":{"<samples_name>":[...]}} (plus `more`, if any,
+// before the closing brace).
+template <typename T>
+std::string CountEvidence(std::string_view count_name, uint64_t count,
+                          std::string_view samples_name, const Smallest<T>& samples,
+                          std::string_view more = {}) {
+  std::string out =
+      fmt::format(R"({{"{}":{}{},"samples":{{"{}":[)", count_name, count, more, samples_name);
+  for (size_t i = 0; i < samples.n; ++i) {
+    if (i > 0) out += ',';
+    AppendSample(out, samples.v[i]);
+  }
+  out += "]}}";
+  return out;
+}
+
+// Counts one more (a new distinct value, or a flow) with its sample; true
+// when this makes the count reach `threshold` (the state is then done: the
+// caller fires).
+template <typename T>
+bool CountTowards(Distinct<T>& state, const T& value, uint64_t threshold) {
+  state.samples.Add(value);
+  if (++state.count < threshold) return false;
+  state.done = true;
+  return true;
+}
+
+// Shortest round-trip text of a double, always valid JSON.
+std::string JsonNumber(double v) { return std::isfinite(v) ? fmt::format("{}", v) : "null"; }
+
+}  // namespace
+
+std::string_view DetectionTypeName(DetectionType type) {
+  switch (type) {
+    case DetectionType::kPortScanVertical: return "port_scan.vertical";
+    case DetectionType::kPortScanHorizontal: return "port_scan.horizontal";
+    case DetectionType::kSynFlood: return "syn_flood";
+    case DetectionType::kVolumetric: return "volumetric";
+    case DetectionType::kIcmpFlood: return "icmp_flood";
+    case DetectionType::kBlocklist: return "blocklist";
+    case DetectionType::kDnsTunnel: return "dns_tunnel";
+    case DetectionType::kExfiltration: return "exfiltration";
+    case DetectionType::kSuspiciousPort: return "suspicious_port";
+    case DetectionType::kCount: break;
+  }
+  return "unknown";
+}
+
+Status DetectorConfig::Validate() const {
+  const auto bad = [](std::string_view field, std::string_view rule, auto value) {
+    return Status::InvalidArgument(
+        fmt::format("detector {} must be {}, got {}", field, rule, value));
+  };
+  if (window_ms <= 0) return bad("window_ms", "> 0", window_ms);
+  if (lateness_ms < 0) return bad("lateness_ms", ">= 0", lateness_ms);
+  if (idle_timeout_ms < 0) return bad("idle_timeout_ms", ">= 0", idle_timeout_ms);
+  if (max_spread_ms < 0 || max_spread_ms > kMaxSpreadLimitMs) {
+    return bad("max_spread_ms", fmt::format("in [0, {}]", kMaxSpreadLimitMs), max_spread_ms);
+  }
+  if (cooldown_ms < 0) return bad("cooldown_ms", ">= 0", cooldown_ms);
+  if (max_keys_per_window == 0) return bad("max_keys_per_window", "> 0", 0);
+  if (blocklist_check_interval_ms < 0) {
+    return bad("blocklist_check_interval_ms", ">= 0", blocklist_check_interval_ms);
+  }
+  const std::pair<std::string_view, uint64_t> counts[] = {
+      {"vertical_scan_ports", vertical_scan_ports},
+      {"horizontal_scan_hosts", horizontal_scan_hosts},
+      {"syn_flood_flows", syn_flood_flows},
+      {"volumetric_sources", volumetric_sources},
+      {"dns_tunnel_queries", dns_tunnel_queries},
+      {"dns_long_label", dns_long_label},
+      {"exfiltration_bytes", exfiltration_bytes}};
+  for (const auto& [field, value] : counts) {
+    if (value == 0) return bad(field, "> 0", 0);
+  }
+  const std::pair<std::string_view, double> rates[] = {{"volumetric_bps", volumetric_bps},
+                                                       {"volumetric_pps", volumetric_pps},
+                                                       {"icmp_flood_pps", icmp_flood_pps}};
+  for (const auto& [field, value] : rates) {
+    if (!std::isfinite(value) || value <= 0) return bad(field, "finite and > 0", value);
+  }
+  if (!(dns_entropy_bits > 0 && dns_entropy_bits <= 8)) {
+    return bad("dns_entropy_bits", "in (0, 8]", dns_entropy_bits);
+  }
+  for (const int port : suspicious_ports) {
+    if (port < 0 || port > 65535) return bad("suspicious_ports", "in [0, 65535]", port);
+  }
+  for (const std::string& cidr : local_networks) {
+    Result<IpSet> set = IpSet::Parse(cidr, "local_networks");
+    if (!set.ok() || set->stats().entries != 1 || cidr.find('#') != std::string::npos) {
+      return Status::InvalidArgument(
+          fmt::format("detector local_networks: '{}' is not an IP address or CIDR prefix", cidr));
+    }
+  }
+  return Status::Ok();
+}
+
+// One row, parsed once.
+struct Detectors::Row {
+  const FlowBatch* batch = nullptr;
+  size_t row = 0;
+  int64_t start_ms = 0;
+  int64_t end_ms = 0;
+  bool has_src = false;
+  bool has_dst = false;
+  IpAddress src_addr;
+  IpAddress dst_addr;
+  Ip src;
+  Ip dst;
+  bool has_port = false;
+  uint16_t dst_port = 0;
+  int32_t protocol = -1;
+  int64_t in_bytes = 0;
+  int64_t in_pkts = 0;
+  int32_t tcp_flags = 0;  // 0 when null
+  // A connection attempt that exchanged no data: TCP without PSH or FIN
+  // (unanswered, refused, or a handshake torn down by the scanner), another
+  // protocol without a packet back. What the scan detectors count.
+  bool attempt = false;
+  bool src_local = false;
+  bool dst_local = false;
+};
+
+struct Detectors::Window {
+  FlatMap<Distinct<uint16_t>> vertical;  // (src, dst)
+  FlatMap<Distinct<Ip>> horizontal;      // (src, port)
+  FlatMap<Present> scan_seen;            // (src, dst, port)
+  FlatMap<Distinct<Ip>> syn_flood;       // dst; count: flows; samples: srcs
+  FlatMap<Volume> volumetric;            // dst
+  FlatMap<Present> volumetric_seen;      // (dst, src)
+  FlatMap<Count> icmp_flood;             // dst; count: packets
+  FlatMap<Present> blocklist;            // (src, dst)
+  FlatMap<Count> dns_tunnel;             // (src, registered domain hash)
+  FlatMap<Count> exfiltration;           // src; count: bytes
+  FlatMap<Present> suspicious;           // (src, dst, port)
+};
+
+// The last window start each (type, key) fired in.
+struct Detectors::Cooldowns {
+  std::array<std::unordered_map<Key, int64_t, KeyHash>, kDetectionTypeCount> last_fired;
+};
+
+Detectors::Detectors(DetectorConfig config, const Clock& clock)
+    : config_(std::move(config)),
+      clock_(clock),
+      watermark_(config_.window_ms, config_.lateness_ms, config_.idle_timeout_ms),
+      blocklist_set_(std::make_shared<const IpSet>()),
+      cooldowns_(std::make_unique<Cooldowns>()) {
+  assert(config_.Validate().ok());
+  std::string text;
+  for (const std::string& cidr : config_.local_networks) text += cidr + "\n";
+  if (!text.empty()) {
+    Result<IpSet> set = IpSet::Parse(text, "local_networks");
+    assert(set.ok());
+    local_ = std::move(*set);
+  }
+  std::sort(config_.suspicious_ports.begin(), config_.suspicious_ports.end());
+}
+
+Detectors::~Detectors() = default;
+
+Status Detectors::Start() {
+  if (config_.blocklist_path.empty()) return Status::Ok();
+  blocklist_ = std::make_unique<Blocklist>(
+      BlocklistConfig{config_.blocklist_path, config_.blocklist_check_interval_ms}, clock_);
+  Status st = blocklist_->Reload();
+  if (!st.ok()) {
+    blocklist_.reset();
+    return st;
+  }
+  blocklist_set_ = blocklist_->current();
+  stats_.blocklist_reloads = blocklist_->counters().reloads;
+  return Status::Ok();
+}
+
+void Detectors::Consume(const FlowBatch& batch) {
+  const size_t n = batch.num_rows();
+  if (n == 0) return;
+  if (blocklist_) {
+    if (!blocklist_->MaybeReload().ok()) ++stats_.blocklist_errors;
+    blocklist_set_ = blocklist_->current();
+    stats_.blocklist_reloads = blocklist_->counters().reloads;
+  }
+  for (size_t row = 0; row < n; ++row) ConsumeRow(batch, row);
+  watermark_.BatchArrived(clock_.MonotonicMs());
+}
+
+Detectors::Window& Detectors::WindowAt(int64_t window_start_ms) {
+  if (cached_window_ != nullptr && cached_window_start_ms_ == window_start_ms)
+    return *cached_window_;
+  auto it = open_.find(window_start_ms);
+  if (it == open_.end()) it = open_.emplace(window_start_ms, std::make_unique<Window>()).first;
+  cached_window_start_ms_ = window_start_ms;
+  cached_window_ = it->second.get();
+  return *cached_window_;
+}
+
+void Detectors::ConsumeRow(const FlowBatch& batch, size_t row) {
+  ++stats_.flows;
+  const Column& start_col = batch.column(kStartTime);
+  if (!start_col.IsValid(row)) {
+    ++stats_.flows_without_start;
+    return;
+  }
+  Row r;
+  r.batch = &batch;
+  r.row = row;
+  r.start_ms = start_col.Int64(row);
+  const Column& end_col = batch.column(kEndTime);
+  r.end_ms = end_col.IsValid(row) ? end_col.Int64(row) : r.start_ms;
+
+  const auto parse = [&](FlowCol col, IpAddress* addr, Ip* ip) {
+    const Column& c = batch.column(col);
+    if (!c.IsValid(row)) return false;
+    const std::string_view text = c.String(row);
+    const bool ok = text.find(':') != std::string_view::npos ? ParseIpv6Bytes(text, addr)
+                                                             : ParseIpv4(text, addr);
+    if (!ok) {
+      ++stats_.unparsed_ips;
+      return false;
+    }
+    *ip = ToIp(*addr);
+    return true;
+  };
+  r.has_src = parse(kSrcIp, &r.src_addr, &r.src);
+  r.has_dst = parse(kDstIp, &r.dst_addr, &r.dst);
+  r.src_local = r.has_src && local_.Contains(r.src_addr);
+  r.dst_local = r.has_dst && local_.Contains(r.dst_addr);
+  const Column& port_col = batch.column(kDstPort);
+  if (port_col.IsValid(row)) {
+    const int32_t port = port_col.Int32(row);
+    r.has_port = port >= 0 && port <= 65535;
+    r.dst_port = static_cast<uint16_t>(port);
+  }
+  const Column& proto_col = batch.column(kProtocol);
+  if (proto_col.IsValid(row)) r.protocol = proto_col.Int32(row);
+  r.in_bytes = CounterOrZero(batch.column(kInBytes), row);
+  r.in_pkts = CounterOrZero(batch.column(kInPkts), row);
+  const Column& flags_col = batch.column(kTcpFlags);
+  const bool has_flags = flags_col.IsValid(row);
+  if (has_flags) r.tcp_flags = flags_col.Int32(row);
+  r.attempt = r.protocol == kTcp && has_flags ? (r.tcp_flags & (kPsh | kFin)) == 0
+                                              : CounterOrZero(batch.column(kOutPkts), row) == 0;
+
+  const int64_t start_window = WindowStartOf(r.start_ms, config_.window_ms);
+  if (watermark_.IsClosed(start_window)) {
+    ++stats_.late_flows;
+  } else {
+    CountRow(r, start_window, WindowAt(start_window));
+  }
+
+  // Bytes and packets, spread as the rollups spread them: shares for windows
+  // still open count even when the start window is closed.
+  SpreadOverWindows<2>(r.start_ms, r.end_ms, config_.window_ms, config_.max_spread_ms,
+                       {r.in_bytes, r.in_pkts},
+                       [&](int64_t window_start, const std::array<int64_t, 2>& share) {
+                         if (watermark_.IsClosed(window_start)) return;
+                         AddShare(r, window_start, WindowAt(window_start), share[0], share[1]);
+                       });
+
+  // Per flow, never per batch: batch boundaries must not change the output.
+  if (watermark_.AfterFlow(r.start_ms)) CloseWindows();
+}
+
+void Detectors::CountRow(const Row& r, int64_t window_start, Window& w) {
+  const size_t limit = config_.max_keys_per_window;
+  bool inserted = false;
+  const auto track = [&](auto& table, const Key& key) {
+    auto* state = table.FindOrInsert(key, limit, &inserted);
+    if (state == nullptr) ++stats_.keys_overflow;
+    return state;
+  };
+
+  if (r.attempt && r.has_src && r.has_dst && r.has_port) {
+    // A new (src, dst, port) is a new port of (src, dst) and a new dst of
+    // (src, port): one "seen" table serves both scans.
+    const Key pair = MakeKey(r.src, r.dst);
+    const Key src_port = MakeKey(r.src, {}, r.dst_port);
+    Distinct<uint16_t>* v = track(w.vertical, pair);
+    Distinct<Ip>* h = track(w.horizontal, src_port);
+    if (v != nullptr && v->done) v = nullptr;
+    if (h != nullptr && h->done) h = nullptr;
+    if (v != nullptr || h != nullptr) {
+      w.scan_seen.FindOrInsert(MakeKey(r.src, r.dst, r.dst_port), SIZE_MAX, &inserted);
+      if (inserted && v != nullptr && CountTowards(*v, r.dst_port, config_.vertical_scan_ports)) {
+        Fire(DetectionType::kPortScanVertical, r, window_start, pair.w,
+             CountEvidence("distinct_dst_ports", v->count, "dst_ports", v->samples),
+             fmt::format(R"({{"distinct_dst_ports":{}}})", config_.vertical_scan_ports));
+      }
+      if (inserted && h != nullptr && CountTowards(*h, r.dst, config_.horizontal_scan_hosts)) {
+        Fire(DetectionType::kPortScanHorizontal, r, window_start, src_port.w,
+             CountEvidence("distinct_dst_ips", h->count, "dst_ips", h->samples),
+             fmt::format(R"({{"distinct_dst_ips":{}}})", config_.horizontal_scan_hosts));
+      }
+    }
+  }
+
+  if (r.has_dst && r.protocol == kTcp) {
+    if ((r.tcp_flags & kSyn) != 0 && (r.tcp_flags & kAck) == 0) {
+      const Key victim = MakeKey(r.dst);
+      Distinct<Ip>* s = track(w.syn_flood, victim);
+      if (s != nullptr && !s->done && CountTowards(*s, r.src, config_.syn_flood_flows)) {
+        Fire(DetectionType::kSynFlood, r, window_start, victim.w,
+             CountEvidence("syn_flows", s->count, "src_ips", s->samples),
+             fmt::format(R"({{"syn_flows":{}}})", config_.syn_flood_flows));
+      }
+    }
+  }
+
+  if (!blocklist_set_->empty() && r.has_src && r.has_dst) {
+    const bool src_listed = blocklist_set_->Contains(r.src_addr);
+    const bool dst_listed = blocklist_set_->Contains(r.dst_addr);
+    if (src_listed || dst_listed) {
+      const Key pair = MakeKey(r.src, r.dst);
+      if (track(w.blocklist, pair) != nullptr && inserted) {
+        const std::string_view listed = src_listed && dst_listed ? "both"
+                                        : src_listed             ? "src"
+                                                                 : "dst";
+        std::string evidence = fmt::format(R"({{"flows":1,"listed":"{}")", listed);
+        if (r.has_port)
+          fmt::format_to(std::back_inserter(evidence), R"(,"first_dst_port":{})", r.dst_port);
+        evidence += '}';
+        Fire(DetectionType::kBlocklist, r, window_start, pair.w, std::move(evidence),
+             R"({"flows":1})");
+      }
+    }
+  }
+
+  if (r.has_src) {
+    const Column& query_col = r.batch->column(kDnsQuery);
+    const std::string_view query = query_col.IsValid(r.row) ? query_col.String(r.row) : "";
+    if (!query.empty() &&
+        IsSuspiciousQuery(query, config_.dns_long_label, config_.dns_entropy_bits)) {
+      const std::string_view domain = RegisteredDomain(query);
+      domain_.assign(domain);
+      for (char& c : domain_) {
+        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+      }
+      const Key key = MakeKey(r.src, {}, HashBytes(domain_));
+      Count* d = track(w.dns_tunnel, key);
+      if (d != nullptr && !d->done && ++d->count >= config_.dns_tunnel_queries) {
+        std::string evidence = fmt::format(R"({{"suspicious_queries":{},"last_query":)", d->count);
+        AppendJsonString(evidence, query);
+        evidence += '}';
+        Fire(DetectionType::kDnsTunnel, r, window_start, key.w, std::move(evidence),
+             fmt::format(R"({{"suspicious_queries":{},"long_label":{},"entropy_bits":{}}})",
+                         config_.dns_tunnel_queries, config_.dns_long_label,
+                         JsonNumber(config_.dns_entropy_bits)));
+        d->done = true;
+      }
+    }
+  }
+
+  if (r.has_src && !r.src_local && r.has_port &&
+      std::binary_search(config_.suspicious_ports.begin(), config_.suspicious_ports.end(),
+                         static_cast<int>(r.dst_port))) {
+    const Key key = MakeKey(r.src, r.has_dst ? r.dst : Ip{}, r.dst_port);
+    if (track(w.suspicious, key) != nullptr && inserted) {
+      std::string threshold = R"({"flows":1,"dst_ports":[)";
+      for (size_t i = 0; i < config_.suspicious_ports.size(); ++i) {
+        fmt::format_to(std::back_inserter(threshold), "{}{}", i > 0 ? "," : "",
+                       config_.suspicious_ports[i]);
+      }
+      threshold += "]}";
+      Fire(DetectionType::kSuspiciousPort, r, window_start, key.w, R"({"flows":1})",
+           std::move(threshold));
+    }
+  }
+}
+
+void Detectors::AddShare(const Row& r, int64_t window_start, Window& w, int64_t bytes,
+                         int64_t pkts) {
+  const size_t limit = config_.max_keys_per_window;
+  const double window_s = static_cast<double>(config_.window_ms) / 1000.0;
+  bool inserted = false;
+  const auto track = [&](auto& table, const Key& key) {
+    auto* state = table.FindOrInsert(key, limit, &inserted);
+    if (state == nullptr) ++stats_.keys_overflow;
+    return state;
+  };
+
+  if (r.has_dst) {
+    const Key victim = MakeKey(r.dst);
+    Volume* v = track(w.volumetric, victim);
+    if (v != nullptr && !v->done) {
+      v->bytes += bytes;
+      v->pkts += pkts;
+      if (r.has_src) {
+        w.volumetric_seen.FindOrInsert(MakeKey(r.dst, r.src), SIZE_MAX, &inserted);
+        if (inserted) {
+          ++v->sources;
+          v->samples.Add(r.src);
+        }
+      }
+      const double bps = static_cast<double>(v->bytes) * 8 / window_s;
+      const double pps = static_cast<double>(v->pkts) / window_s;
+      if ((bps >= config_.volumetric_bps || pps >= config_.volumetric_pps) &&
+          v->sources >= config_.volumetric_sources) {
+        Fire(
+            DetectionType::kVolumetric, r, window_start, victim.w,
+            CountEvidence("in_bytes", static_cast<uint64_t>(v->bytes), "src_ips", v->samples,
+                          fmt::format(R"(,"in_pkts":{},"bps":{},"pps":{},"sources":{})", v->pkts,
+                                      JsonNumber(bps), JsonNumber(pps), v->sources)),
+            fmt::format(R"({{"bps":{},"pps":{},"sources":{}}})", JsonNumber(config_.volumetric_bps),
+                        JsonNumber(config_.volumetric_pps), config_.volumetric_sources));
+        v->done = true;
+      }
+    }
+
+    if ((r.protocol == kIcmp || r.protocol == kIcmpV6) && pkts > 0) {
+      Count* c = track(w.icmp_flood, victim);
+      if (c != nullptr && !c->done) {
+        c->count += static_cast<uint64_t>(pkts);
+        const double pps = static_cast<double>(c->count) / window_s;
+        if (pps >= config_.icmp_flood_pps) {
+          Fire(DetectionType::kIcmpFlood, r, window_start, victim.w,
+               fmt::format(R"({{"icmp_pkts":{},"pps":{}}})", c->count, JsonNumber(pps)),
+               fmt::format(R"({{"pps":{}}})", JsonNumber(config_.icmp_flood_pps)));
+          c->done = true;
+        }
+      }
+    }
+  }
+
+  if (r.has_src && r.has_dst && r.src_local && !r.dst_local && bytes > 0) {
+    const Key inside = MakeKey(r.src);
+    Count* c = track(w.exfiltration, inside);
+    if (c != nullptr && !c->done) {
+      c->count += static_cast<uint64_t>(bytes);
+      if (c->count >= config_.exfiltration_bytes) {
+        Fire(DetectionType::kExfiltration, r, window_start, inside.w,
+             fmt::format(R"({{"in_bytes_to_outside":{}}})", c->count),
+             fmt::format(R"({{"in_bytes_to_outside":{}}})", config_.exfiltration_bytes));
+        c->done = true;
+      }
+    }
+  }
+}
+
+bool Detectors::Fire(DetectionType type, const Row& r, int64_t window_start_ms,
+                     const std::array<uint64_t, 5>& key_words, std::string evidence,
+                     std::string threshold) {
+  const size_t t = static_cast<size_t>(type);
+  const Key key{key_words};
+  auto& last_fired = cooldowns_->last_fired[t];
+  auto [it, first] = last_fired.try_emplace(key, window_start_ms);
+  if (!first) {
+    if (window_start_ms < it->second + config_.cooldown_ms) {
+      ++stats_.suppressed_by_cooldown;
+      return false;
+    }
+    it->second = std::max(it->second, window_start_ms);
+  }
+
+  // Which keys an event names (docs/detections.md).
+  bool with_src = false, with_dst = false, with_port = false, with_domain = false;
+  switch (type) {
+    case DetectionType::kPortScanVertical: with_src = with_dst = true; break;
+    case DetectionType::kPortScanHorizontal: with_src = with_port = true; break;
+    case DetectionType::kSynFlood:
+    case DetectionType::kVolumetric:
+    case DetectionType::kIcmpFlood: with_dst = true; break;
+    case DetectionType::kBlocklist: with_src = with_dst = true; break;
+    case DetectionType::kDnsTunnel: with_src = with_domain = true; break;
+    case DetectionType::kExfiltration: with_src = true; break;
+    case DetectionType::kSuspiciousPort: with_src = with_dst = with_port = true; break;
+    case DetectionType::kCount: break;
+  }
+  with_src = with_src && r.has_src;
+  with_dst = with_dst && r.has_dst;
+  with_port = with_port && r.has_port;
+
+  DetectionEvent e;
+  e.type = std::string(DetectionTypeName(type));
+  e.severity = std::string(kSeverity[t]);
+  e.window_start_ms = window_start_ms;
+  e.window_end_ms = window_start_ms + config_.window_ms;
+  e.detected_at_ms = clock_.WallMs();
+
+  // The id: the type, the window and the key, nothing that depends on order.
+  // Words little-endian whatever the host, so ids agree across machines.
+  std::string id_input = e.type;
+  const auto append_word = [&](uint64_t w) {
+    for (int i = 0; i < 8; ++i) id_input += static_cast<char>(w >> (8 * i));
+  };
+  append_word(static_cast<uint64_t>(e.window_start_ms));
+  for (const uint64_t w : key_words) append_word(w);
+  if (with_domain) id_input += domain_;
+  e.id = fmt::format("{:016x}", HashBytes(id_input));
+
+  std::string src_text, dst_text;
+  if (r.has_src) AppendIp(src_text, r.src);
+  if (r.has_dst) AppendIp(dst_text, r.dst);
+  switch (type) {
+    case DetectionType::kBlocklist: {
+      const bool src_listed = blocklist_set_->Contains(r.src_addr);
+      const bool dst_listed = blocklist_set_->Contains(r.dst_addr);
+      // The inside host talking to a listed address; a listed dst's src.
+      e.key_host = src_listed && !dst_listed ? dst_text : src_text;
+      break;
+    }
+    case DetectionType::kPortScanVertical:
+    case DetectionType::kPortScanHorizontal:
+    case DetectionType::kDnsTunnel:
+    case DetectionType::kExfiltration: e.key_host = src_text; break;
+    default: e.key_host = dst_text; break;
+  }
+
+  std::string& j = e.json;
+  j.reserve(512);
+  fmt::format_to(std::back_inserter(j),
+                 R"({{"id":"{}","type":"{}","severity":"{}","window_start":")", e.id, e.type,
+                 e.severity);
+  AppendUtc(j, e.window_start_ms, false);
+  j += R"(","window_end":")";
+  AppendUtc(j, e.window_end_ms, false);
+  j += R"(","detected_at":")";
+  AppendUtc(j, e.detected_at_ms, true);
+  j += '"';
+  if (with_src) fmt::format_to(std::back_inserter(j), R"(,"src_ip":"{}")", src_text);
+  if (with_dst) fmt::format_to(std::back_inserter(j), R"(,"dst_ip":"{}")", dst_text);
+  if (with_port) fmt::format_to(std::back_inserter(j), R"(,"dst_port":{})", r.dst_port);
+  if (with_domain) {
+    j += R"(,"domain":)";
+    AppendJsonString(j, domain_);
+  }
+  j += R"(,"probe":)";
+  const Column& probe_col = r.batch->column(kProbe);
+  if (probe_col.IsValid(r.row)) {
+    AppendJsonString(j, probe_col.String(r.row));
+  } else {
+    j += "null";
+  }
+  j += R"(,"evidence":)";
+  j += evidence;
+  j += R"(,"threshold":)";
+  j += threshold;
+  j += '}';
+
+  ++stats_.events;
+  ++stats_.events_by_type[t];
+  events_.push_back(std::move(e));
+  return true;
+}
+
+void Detectors::CloseWindows() {
+  const int64_t watermark_ms = watermark_.value();
+  stats_.watermark_ms = watermark_ms;
+  bool closed_any = false;
+  while (!open_.empty() && watermark_.IsClosed(open_.begin()->first)) {
+    if (cached_window_ == open_.begin()->second.get()) cached_window_ = nullptr;
+    open_.erase(open_.begin());
+    ++stats_.windows_closed;
+    closed_any = true;
+  }
+  if (!closed_any) return;
+  // A cooldown entry matters only while a window it suppresses can still
+  // open: the earliest is the one holding the watermark.
+  const int64_t earliest_open = WindowStartOf(watermark_ms, config_.window_ms);
+  for (auto& table : cooldowns_->last_fired) {
+    std::erase_if(table, [&](const auto& entry) {
+      return entry.second + config_.cooldown_ms <= earliest_open;
+    });
+  }
+}
+
+void Detectors::Tick() {
+  if (!watermark_.Tick(clock_.MonotonicMs())) return;
+  ++stats_.idle_advances;
+  CloseWindows();
+}
+
+void Detectors::Flush() {
+  if (open_.empty()) return;
+  // Windows closed here stay closed: flows for them that still come are late.
+  if (watermark_.AdvanceTo(open_.rbegin()->first + config_.window_ms)) CloseWindows();
+}
+
+std::vector<DetectionEvent> Detectors::TakeEvents() { return std::exchange(events_, {}); }
+
+}  // namespace flowlake

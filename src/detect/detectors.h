@@ -1,0 +1,198 @@
+// Detectors: the nine real-time detections over a stream of flows.
+//
+// Each detector counts something per key and 1-minute event-time window
+// (port_scan.vertical: distinct dst ports of a (src, dst) pair, ...) and
+// fires a DetectionEvent the moment the flow that crosses its threshold is
+// consumed, not when the window closes: once per detector, key and window,
+// and not again for the same key within cooldown_ms of event time. The
+// window, watermark, lateness, idle and spreading rules are those of
+// HostRollups (docs/rollups.md) with the same config values, so both agree
+// on which flows are late. Every detector, its key, evidence and threshold,
+// and the event format are in docs/detections.md.
+//
+// Cost: one pass per flow, IPs parsed once per row into 16-byte numbers,
+// open-addressing hash tables of fixed-size keys, no heap allocation per
+// flow in the steady state (tables grow geometrically and are freed with
+// their window).
+//
+// Memory: a window's state is freed when it closes; each detector tracks at
+// most max_keys_per_window keys per window (further keys are counted in
+// keys_overflow and never fire in that window). The distinct-value sets of
+// the scan and volumetric detectors grow by at most threshold values per
+// tracked key (a key stops counting once it fires).
+//
+// Contract: not thread-safe (one instance per stream, owned by one thread).
+// The Clock must outlive the Detectors. The constructor does no I/O and
+// asserts config.Validate().ok(): validate the config at start-up.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/clock.h"
+#include "core/flow_schema.h"
+#include "core/status.h"
+#include "detect/blocklist.h"
+#include "detect/ip_set.h"
+#include "stream/event_time.h"
+
+namespace flowlake {
+
+struct DetectorConfig {
+  // Same meaning and defaults as RollupConfig.
+  int64_t window_ms = 60000;
+  int64_t lateness_ms = 120000;
+  int64_t idle_timeout_ms = 10000;
+  int64_t max_spread_ms = 3600000;
+  // After a key fires in window W, the same detector and key do not fire
+  // for windows starting before W.start + cooldown_ms (event time); those
+  // crossings are counted in suppressed_by_cooldown.
+  int64_t cooldown_ms = 300000;
+  uint32_t max_keys_per_window = 200000;  // per detector and window
+  // CIDRs of "inside": exfiltration sources, suspicious_port's outside.
+  std::vector<std::string> local_networks = {"10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16",
+                                             "fc00::/7"};
+  std::string blocklist_path;  // empty: the blocklist detector is off
+  int64_t blocklist_check_interval_ms = 5000;
+
+  uint32_t vertical_scan_ports = 100;   // (src, dst): distinct dst ports
+  uint32_t horizontal_scan_hosts = 64;  // (src, dst_port): distinct dsts
+  uint32_t syn_flood_flows = 256;       // dst: TCP flows with SYN and without ACK
+  // dst: bytes*8/window_s >= bps or pkts/window_s >= pps, from >= sources
+  // distinct srcs.
+  double volumetric_bps = 1e9;
+  double volumetric_pps = 20000;
+  uint32_t volumetric_sources = 10;
+  double icmp_flood_pps = 250;  // dst: ICMP/ICMPv6 packets/window_s
+  // (src, registered domain): queries with a label longer than
+  // dns_long_label, or of >= 20 chars and >= dns_entropy_bits bits/char.
+  uint32_t dns_tunnel_queries = 50;
+  uint32_t dns_long_label = 52;
+  double dns_entropy_bits = 4.0;
+  uint64_t exfiltration_bytes = 1000000000;             // src inside: in_bytes to outside
+  std::vector<int> suspicious_ports = {23, 445, 3389};  // from outside
+
+  // InvalidArgument naming the field: window_ms > 0, lateness_ms >= 0,
+  // idle_timeout_ms >= 0, max_spread_ms in [0, 1 day], cooldown_ms >= 0,
+  // blocklist_check_interval_ms >= 0, every count threshold > 0, every rate
+  // threshold finite and > 0, dns_entropy_bits in (0, 8], ports in
+  // [0, 65535], and every local_networks entry a valid CIDR or address.
+  Status Validate() const;
+};
+
+enum class DetectionType : uint8_t {
+  kPortScanVertical,
+  kPortScanHorizontal,
+  kSynFlood,
+  kVolumetric,
+  kIcmpFlood,
+  kBlocklist,
+  kDnsTunnel,
+  kExfiltration,
+  kSuspiciousPort,
+  kCount,
+};
+inline constexpr size_t kDetectionTypeCount = static_cast<size_t>(DetectionType::kCount);
+
+// "port_scan.vertical", "syn_flood", ...
+std::string_view DetectionTypeName(DetectionType type);
+
+struct DetectionEvent {
+  // 16 lowercase hex digits: a hash of type, window_start and the keys, so
+  // the same detection has the same id whatever the flow order or process.
+  std::string id;
+  std::string type;      // DetectionTypeName()
+  std::string severity;  // "low", "medium", "high" or "critical" (fixed per type)
+  int64_t window_start_ms = 0;
+  int64_t window_end_ms = 0;
+  int64_t detected_at_ms = 0;  // Clock::WallMs() when it fired
+  // The host an operator looks at first, the Kafka message key: the victim
+  // (dst) for syn_flood, volumetric, icmp_flood and suspicious_port; the src
+  // for scans, dns_tunnel and exfiltration; for blocklist the peer of the
+  // listed address (the src when both are listed).
+  std::string key_host;
+  std::string json;  // the whole event, one JSON object, no newline
+};
+
+struct DetectorStats {
+  uint64_t flows = 0;                // rows consumed
+  uint64_t flows_without_start = 0;  // null start_time: dropped
+  uint64_t late_flows = 0;           // start window already closed: ignored
+  uint64_t events = 0;
+  uint64_t suppressed_by_cooldown = 0;
+  uint64_t keys_overflow = 0;  // keys not tracked: max_keys_per_window reached
+  uint64_t windows_closed = 0;
+  uint64_t events_by_type[kDetectionTypeCount] = {};
+  uint64_t unparsed_ips = 0;         // src/dst text that is not an address: that side skipped
+  uint64_t blocklist_reloads = 0;    // from the Blocklist's counters
+  uint64_t blocklist_errors = 0;     // failed MaybeReload() checks
+  int64_t watermark_ms = INT64_MIN;  // INT64_MIN until the first flow
+  uint64_t idle_advances = 0;        // Tick() calls that moved the watermark
+};
+
+class Detectors {
+ public:
+  Detectors(DetectorConfig config, const Clock& clock);
+  ~Detectors();
+  Detectors(const Detectors&) = delete;
+  Detectors& operator=(const Detectors&) = delete;
+
+  // Loads the blocklist if blocklist_path is set. Errors (the path in the
+  // message): IoError if it cannot be read, InvalidArgument if no line of it
+  // is an address or CIDR. OK with nothing to do otherwise.
+  Status Start();
+  // Every row of `batch`, in row order, advancing the watermark after each.
+  // Events fired are queued for TakeEvents(). Checks the blocklist file
+  // (Blocklist::MaybeReload) at most once per call; a failed reload keeps
+  // the old list and is counted.
+  void Consume(const FlowBatch& batch);
+  // If no flow arrived for idle_timeout_ms (monotonic clock), advances the
+  // watermark as HostRollups::Tick() does and closes the windows it passes.
+  void Tick();
+  // End of input: closes every open window and frees its state.
+  void Flush();
+  // Events fired so far, in firing order; the queue is emptied.
+  std::vector<DetectionEvent> TakeEvents();
+
+  const DetectorStats& stats() const { return stats_; }
+  const DetectorConfig& config() const { return config_; }
+
+ private:
+  struct Row;
+  struct Window;
+  struct Cooldowns;
+
+  void ConsumeRow(const FlowBatch& batch, size_t row);
+  Window& WindowAt(int64_t window_start_ms);
+  // Frees the windows the watermark has closed.
+  void CloseWindows();
+
+  // The counts of a flow's start window; its byte/packet share of a window.
+  void CountRow(const Row& r, int64_t window_start_ms, Window& w);
+  void AddShare(const Row& r, int64_t window_start_ms, Window& w, int64_t bytes, int64_t pkts);
+  // The cooldown check, then the event; false if suppressed. `key` is the
+  // detector's table key (ids and cooldowns hash it).
+  bool Fire(DetectionType type, const Row& r, int64_t window_start_ms,
+            const std::array<uint64_t, 5>& key, std::string evidence, std::string threshold);
+
+  DetectorConfig config_;
+  const Clock& clock_;
+  EventTimeWatermark watermark_;
+  IpSet local_;
+  std::unique_ptr<Blocklist> blocklist_;
+  std::shared_ptr<const IpSet> blocklist_set_;
+  DetectorStats stats_;
+  std::map<int64_t, std::unique_ptr<Window>> open_;  // by window start
+  Window* cached_window_ = nullptr;                  // the last WindowAt(), most flows' window
+  int64_t cached_window_start_ms_ = 0;
+  std::unique_ptr<Cooldowns> cooldowns_;
+  std::vector<DetectionEvent> events_;
+  std::string domain_;  // the lower-cased registered domain of the current row
+};
+
+}  // namespace flowlake

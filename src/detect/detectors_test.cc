@@ -1,0 +1,713 @@
+#include "detect/detectors.h"
+
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "decode/nprobe_decoder.h"
+#include "synth/attack_scenario.h"
+#include "synth/traffic_generator.h"
+
+namespace flowlake {
+namespace {
+
+constexpr int64_t kT0 = 1764547200000;  // 2025-12-01T00:00:00Z
+constexpr int64_t kMin = 60000;
+constexpr int64_t kWall = 1796415667123;  // 2026-12-04T20:21:07.123Z
+
+// One flow; unset fields are null.
+struct F {
+  std::string src = "45.155.205.10";
+  std::string dst = "10.20.100.10";
+  std::optional<int32_t> dst_port = 80;
+  int32_t protocol = 6;
+  int64_t in_bytes = 60;
+  int64_t in_pkts = 1;
+  int64_t out_pkts = 0;
+  int64_t start = kT0;
+  std::optional<int64_t> end;
+  std::optional<int32_t> tcp_flags;
+  std::optional<std::string> dns_query;
+  std::string probe = "p1";
+};
+
+void Append(FlowBatch& b, const F& f) {
+  for (size_t c = 0; c < kFlowColumnCount; ++c) {
+    Column& col = b.column(c);
+    switch (c) {
+      case kProbe: col.AppendString(f.probe); break;
+      case kSrcIp: col.AppendString(f.src); break;
+      case kDstIp: col.AppendString(f.dst); break;
+      case kDstPort: col.AppendInt32OrNull(f.dst_port.value_or(0), f.dst_port.has_value()); break;
+      case kProtocol: col.AppendInt32(f.protocol); break;
+      case kInBytes: col.AppendInt64(f.in_bytes); break;
+      case kInPkts: col.AppendInt64(f.in_pkts); break;
+      case kOutPkts: col.AppendInt64(f.out_pkts); break;
+      case kStartTime: col.AppendInt64(f.start); break;
+      case kEndTime: col.AppendInt64(f.end.value_or(f.start)); break;
+      case kTcpFlags:
+        col.AppendInt32OrNull(f.tcp_flags.value_or(0), f.tcp_flags.has_value());
+        break;
+      case kDnsQuery:
+        col.AppendStringOrNull(f.dns_query.value_or(""), f.dns_query.has_value());
+        break;
+      default: col.AppendNull();
+    }
+  }
+}
+
+FlowBatch Batch(const std::vector<F>& flows) {
+  FlowBatch b;
+  for (const F& f : flows) Append(b, f);
+  return b;
+}
+
+class TempFile {
+ public:
+  explicit TempFile(std::string_view text) {
+    path_ = (std::filesystem::temp_directory_path() /
+             fmt::format("detectors_test_{}_{}.txt", getpid(), counter_++))
+                .string();
+    Write(text);
+  }
+  ~TempFile() { std::filesystem::remove(path_); }
+  void Write(std::string_view text) const {
+    const std::string tmp = path_ + ".tmp";
+    std::ofstream(tmp, std::ios::binary) << text;
+    std::filesystem::rename(tmp, path_);  // a new inode: the reload sees it
+  }
+  const std::string& path() const { return path_; }
+
+ private:
+  static inline int counter_ = 0;
+  std::string path_;
+};
+
+constexpr std::string_view kBlocklistText = "198.18.0.0/15\n2001:db8:bad::/48\n";
+
+// Hosts of test key `k`.
+std::string Outside(int k) { return fmt::format("45.155.205.{}", 10 + k); }
+std::string Inside(int k) { return fmt::format("10.20.100.{}", 10 + k); }
+std::string Listed(int k) { return fmt::format("198.18.0.{}", 10 + k); }
+
+// One detector's pattern: flow i of key k in the window starting at `w`;
+// `units` flows reach its threshold at default config.
+struct Pattern {
+  DetectionType type;
+  int units;
+  std::function<F(int i, int k, int64_t w)> flow;
+  std::function<std::vector<std::string>(int k)> keys;  // JSON fragments naming the key
+  std::string evidence;                                 // fragment of the evidence at the crossing
+  std::string threshold;                                // the threshold object
+};
+
+std::vector<Pattern> Patterns() {
+  const auto at = [](int64_t w, int i) { return w + 1000 + i; };
+  std::vector<Pattern> p;
+  p.push_back({DetectionType::kPortScanVertical, 100,
+               [=](int i, int k, int64_t w) {
+                 F f;
+                 f.src = Outside(k);
+                 f.dst = Inside(0);
+                 f.dst_port = 1000 + i;
+                 f.start = at(w, i);
+                 return f;
+               },
+               [](int k) {
+                 return std::vector<std::string>{R"("src_ip":")" + Outside(k) + '"',
+                                                 R"("dst_ip":")" + Inside(0) + '"'};
+               },
+               R"({"distinct_dst_ports":100,"samples":{"dst_ports":[1000,1001,1002,1003,1004]}})",
+               R"({"distinct_dst_ports":100})"});
+  p.push_back(
+      {DetectionType::kPortScanHorizontal, 64,
+       [=](int i, int k, int64_t w) {
+         F f;
+         f.src = Outside(k);
+         f.dst = fmt::format("10.30.{}.{}", i / 200, i % 200 + 1);
+         f.dst_port = 22;
+         f.start = at(w, i);
+         return f;
+       },
+       [](int k) {
+         return std::vector<std::string>{R"("src_ip":")" + Outside(k) + '"', R"("dst_port":22)"};
+       },
+       R"({"distinct_dst_ips":64,"samples":{"dst_ips":["10.30.0.1","10.30.0.2","10.30.0.3","10.30.0.4","10.30.0.5"]}})",
+       R"({"distinct_dst_ips":64})"});
+  p.push_back(
+      {DetectionType::kSynFlood, 256,
+       [=](int i, int k, int64_t w) {
+         F f;
+         f.src = fmt::format("77.1.{}.{}", i / 200, i % 200 + 1);
+         f.dst = Inside(k);
+         f.dst_port = 443;
+         f.tcp_flags = 0x02 | 0x08;  // SYN, PSH: no ACK
+         f.start = at(w, i);
+         return f;
+       },
+       [](int k) { return std::vector<std::string>{R"("dst_ip":")" + Inside(k) + '"'}; },
+       R"({"syn_flows":256,"samples":{"src_ips":["77.1.0.1","77.1.0.2","77.1.0.3","77.1.0.4","77.1.0.5"]}})",
+       R"({"syn_flows":256})"});
+  p.push_back({DetectionType::kVolumetric, 10,
+               [=](int i, int k, int64_t w) {
+                 F f;
+                 f.src = fmt::format("77.2.0.{}", i + 1);
+                 f.dst = Inside(k);
+                 f.protocol = 17;
+                 f.dst_port = 5000 + i;  // no scan: one dst port per source
+                 f.in_pkts = 120000;     // 10 x 120k = 1.2M packets = 20k/s over a minute
+                 f.in_bytes = 120000 * 64;
+                 f.start = at(w, i);
+                 return f;
+               },
+               [](int k) { return std::vector<std::string>{R"("dst_ip":")" + Inside(k) + '"'}; },
+               R"({"in_bytes":76800000,"in_pkts":1200000,"bps":10240000,"pps":20000,"sources":10,)",
+               R"({"bps":1000000000,"pps":20000,"sources":10})"});
+  p.push_back({DetectionType::kIcmpFlood, 10,
+               [=](int i, int k, int64_t w) {
+                 F f;
+                 f.src = fmt::format("77.3.0.{}", i + 1);
+                 f.dst = Inside(k);
+                 f.protocol = k % 2 == 0 ? 1 : 58;
+                 f.dst_port = 0;
+                 f.in_pkts = 1500;  // 10 x 1500 = 15000 = 250/s over a minute
+                 f.in_bytes = 1500 * 84;
+                 f.start = at(w, i);
+                 return f;
+               },
+               [](int k) { return std::vector<std::string>{R"("dst_ip":")" + Inside(k) + '"'}; },
+               R"({"icmp_pkts":15000,"pps":250})", R"({"pps":250})"});
+  p.push_back({DetectionType::kBlocklist, 1,
+               [=](int i, int k, int64_t w) {
+                 F f;
+                 f.src = Listed(k);
+                 f.dst = Inside(0);
+                 f.dst_port = 443;
+                 f.start = at(w, i);
+                 return f;
+               },
+               [](int k) {
+                 return std::vector<std::string>{R"("src_ip":")" + Listed(k) + '"',
+                                                 R"("dst_ip":")" + Inside(0) + '"'};
+               },
+               R"({"flows":1,"listed":"src","first_dst_port":443})", R"({"flows":1})"});
+  p.push_back(
+      {DetectionType::kDnsTunnel, 50,
+       [=](int i, int k, int64_t w) {
+         F f;
+         f.src = Inside(k);
+         f.dst = "10.20.100.2";
+         f.protocol = 17;
+         f.dst_port = 53;
+         f.dns_query = fmt::format("{}{:04}.t.Tunnel-Example.com", std::string(50, 'x'), i);
+         f.start = at(w, i);
+         return f;
+       },
+       [](int k) {
+         return std::vector<std::string>{R"("src_ip":")" + Inside(k) + '"',
+                                         R"("domain":"tunnel-example.com")"};
+       },
+       R"({"suspicious_queries":50,"last_query":"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx0049.t.Tunnel-Example.com"})",
+       R"({"suspicious_queries":50,"long_label":52,"entropy_bits":4})"});
+  p.push_back({DetectionType::kExfiltration, 10,
+               [=](int i, int k, int64_t w) {
+                 F f;
+                 f.src = Inside(k);
+                 f.dst = fmt::format("45.133.1.{}", i + 1);
+                 f.dst_port = 443;
+                 f.in_bytes = 100'000'000;
+                 f.in_pkts = 70000;
+                 f.start = at(w, i);
+                 return f;
+               },
+               [](int k) { return std::vector<std::string>{R"("src_ip":")" + Inside(k) + '"'}; },
+               R"({"in_bytes_to_outside":1000000000})", R"({"in_bytes_to_outside":1000000000})"});
+  p.push_back({DetectionType::kSuspiciousPort, 1,
+               [=](int i, int k, int64_t w) {
+                 F f;
+                 f.src = Outside(k);
+                 f.dst = Inside(0);
+                 f.dst_port = 3389;
+                 f.start = at(w, i);
+                 return f;
+               },
+               [](int k) {
+                 return std::vector<std::string>{R"("src_ip":")" + Outside(k) + '"',
+                                                 R"("dst_ip":")" + Inside(0) + '"',
+                                                 R"("dst_port":3389)"};
+               },
+               R"({"flows":1})", R"({"flows":1,"dst_ports":[23,445,3389]})"});
+  return p;
+}
+
+std::string Name(DetectionType t) { return std::string(DetectionTypeName(t)); }
+
+class DetectorsTest : public ::testing::TestWithParam<Pattern> {
+ protected:
+  DetectorsTest() : clock_(kWall), blocklist_(kBlocklistText) {}
+
+  std::unique_ptr<Detectors> Make(DetectorConfig config = {}) {
+    config.blocklist_path = blocklist_.path();
+    auto d = std::make_unique<Detectors>(config, clock_);
+    EXPECT_TRUE(d->Start().ok());
+    return d;
+  }
+  // Feeds flows [0, n) of key k in window w one per batch; returns the events
+  // and, in *fired_at, after which flow the first one came.
+  std::vector<DetectionEvent> Feed(Detectors& d, int n, int k, int64_t w, int* fired_at = nullptr) {
+    std::vector<DetectionEvent> all;
+    for (int i = 0; i < n; ++i) {
+      d.Consume(Batch({GetParam().flow(i, k, w)}));
+      for (DetectionEvent& e : d.TakeEvents()) {
+        if (fired_at != nullptr && all.empty()) *fired_at = i;
+        all.push_back(std::move(e));
+      }
+    }
+    return all;
+  }
+
+  ManualClock clock_;
+  TempFile blocklist_;
+};
+
+TEST_P(DetectorsTest, BelowThresholdNothing) {
+  const Pattern& p = GetParam();
+  auto d = Make();
+  EXPECT_TRUE(Feed(*d, p.units - 1, 0, kT0).empty());
+  d->Flush();
+  EXPECT_TRUE(d->TakeEvents().empty());
+  EXPECT_EQ(d->stats().events, 0u);
+}
+
+TEST_P(DetectorsTest, FiresOnceAtTheCrossingFlow) {
+  const Pattern& p = GetParam();
+  auto d = Make();
+  int fired_at = -1;
+  // Twice the threshold: still one event in the window.
+  const std::vector<DetectionEvent> events = Feed(*d, 2 * p.units, 0, kT0 + 3 * kMin, &fired_at);
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(fired_at, p.units - 1);
+  EXPECT_EQ(d->stats().windows_closed, 0u);  // before any window closed
+  const DetectionEvent& e = events[0];
+  EXPECT_EQ(e.type, Name(p.type));
+  EXPECT_EQ(e.window_start_ms, kT0 + 3 * kMin);
+  EXPECT_EQ(e.window_end_ms, kT0 + 4 * kMin);
+  EXPECT_EQ(e.detected_at_ms, kWall);
+  EXPECT_EQ(e.id.size(), 16u);
+  EXPECT_EQ(e.id.find_first_not_of("0123456789abcdef"), std::string::npos);
+  for (const std::string& key : p.keys(0))
+    EXPECT_NE(e.json.find(key), std::string::npos) << key << "\n" << e.json;
+  EXPECT_NE(e.json.find(R"(,"evidence":)" + p.evidence), std::string::npos) << e.json;
+  EXPECT_NE(e.json.find(R"(,"threshold":)" + p.threshold + "}"), std::string::npos) << e.json;
+  EXPECT_EQ(
+      e.json.rfind(
+          fmt::format(
+              R"({{"id":"{}","type":"{}","severity":"{}","window_start":"2025-12-01T00:03:00Z",)"
+              R"("window_end":"2025-12-01T00:04:00Z","detected_at":"2026-12-04T20:21:07.123Z",)",
+              e.id, e.type, e.severity),
+          0),
+      0u)
+      << e.json;
+  EXPECT_NE(e.json.find(R"("probe":"p1")"), std::string::npos);
+  EXPECT_EQ(e.json.find('\n'), std::string::npos);
+  EXPECT_EQ(d->stats().events, 1u);
+  EXPECT_EQ(d->stats().events_by_type[static_cast<size_t>(p.type)], 1u);
+}
+
+TEST_P(DetectorsTest, CooldownSuppressesThenAllows) {
+  const Pattern& p = GetParam();
+  auto d = Make();  // cooldown 5 minutes
+  EXPECT_EQ(Feed(*d, p.units, 0, kT0).size(), 1u);
+  EXPECT_EQ(Feed(*d, p.units, 0, kT0 + kMin).size(), 0u);
+  EXPECT_EQ(Feed(*d, p.units, 0, kT0 + 4 * kMin).size(), 0u);
+  EXPECT_EQ(d->stats().suppressed_by_cooldown, 2u);
+  const std::vector<DetectionEvent> later = Feed(*d, p.units, 0, kT0 + 5 * kMin);
+  ASSERT_EQ(later.size(), 1u);
+  EXPECT_EQ(later[0].window_start_ms, kT0 + 5 * kMin);
+}
+
+TEST_P(DetectorsTest, NoCooldownFiresEveryWindow) {
+  const Pattern& p = GetParam();
+  DetectorConfig config;
+  config.cooldown_ms = 0;
+  auto d = Make(config);
+  EXPECT_EQ(Feed(*d, p.units, 0, kT0).size(), 1u);
+  EXPECT_EQ(Feed(*d, p.units, 0, kT0 + kMin).size(), 1u);
+}
+
+TEST_P(DetectorsTest, ADifferentKeyFiresIndependently) {
+  const Pattern& p = GetParam();
+  auto d = Make();
+  const std::vector<DetectionEvent> first = Feed(*d, p.units, 0, kT0);
+  const std::vector<DetectionEvent> second = Feed(*d, p.units, 1, kT0);
+  ASSERT_EQ(first.size(), 1u);
+  ASSERT_EQ(second.size(), 1u);
+  for (const std::string& key : p.keys(1))
+    EXPECT_NE(second[0].json.find(key), std::string::npos) << key;
+  EXPECT_NE(first[0].id, second[0].id);
+}
+
+TEST_P(DetectorsTest, LateFlowsAreIgnored) {
+  const Pattern& p = GetParam();
+  auto d = Make();
+  F newer = p.flow(0, 7, kT0 + 10 * kMin);  // watermark to minute 8: minute 0 closes
+  newer.src = "10.9.9.9";
+  newer.dst = "10.9.9.8";
+  newer.in_bytes = newer.in_pkts = 0;
+  d->Consume(Batch({newer}));
+  EXPECT_TRUE(Feed(*d, p.units, 0, kT0).empty());
+  EXPECT_EQ(d->stats().late_flows, static_cast<uint64_t>(p.units));
+}
+
+std::string ParamName(const ::testing::TestParamInfo<Pattern>& info) {
+  std::string name = Name(info.param.type);
+  for (char& c : name) {
+    if (c == '.') c = '_';
+  }
+  return name;
+}
+
+INSTANTIATE_TEST_SUITE_P(EachDetector, DetectorsTest, ::testing::ValuesIn(Patterns()), ParamName);
+
+// Every pattern in a few windows, interleaved, with some late and long flows.
+std::vector<F> MixedStream() {
+  std::vector<F> flows;
+  int k = 0;
+  for (const Pattern& p : Patterns()) {
+    for (int w = 0; w < 3; ++w) {
+      for (int i = 0; i < p.units + 3; ++i)
+        flows.push_back(p.flow(i, k + w % 2, kT0 + (w * 2 + k % 2) * kMin));
+    }
+    ++k;
+  }
+  // Interleave deterministically by start time, then a few stragglers.
+  std::stable_sort(flows.begin(), flows.end(),
+                   [](const F& a, const F& b) { return a.start < b.start; });
+  F spread;
+  spread.src = "10.20.1.1";
+  spread.dst = "45.133.1.200";
+  spread.in_bytes = 3'000'000'000;
+  spread.start = kT0 + 30000;
+  spread.end = kT0 + 3 * kMin + 30000;  // 1e9 bytes per whole minute
+  flows.insert(flows.begin() + static_cast<ptrdiff_t>(flows.size() / 2), spread);
+  return flows;
+}
+
+std::vector<std::string> RunInBatches(const std::vector<F>& flows, size_t batch_rows,
+                                      const std::string& blocklist) {
+  ManualClock clock(kWall);
+  DetectorConfig config;
+  config.blocklist_path = blocklist;
+  Detectors d(config, clock);
+  EXPECT_TRUE(d.Start().ok());
+  for (size_t i = 0; i < flows.size(); i += batch_rows) {
+    FlowBatch b;
+    for (size_t j = i; j < std::min(flows.size(), i + batch_rows); ++j) Append(b, flows[j]);
+    d.Consume(b);
+  }
+  d.Flush();
+  std::vector<std::string> out;
+  for (const DetectionEvent& e : d.TakeEvents()) out.push_back(e.json);
+  return out;
+}
+
+TEST(DetectorsStreamTest, BatchSizesDoNotChangeTheEvents) {
+  TempFile blocklist(kBlocklistText);
+  const std::vector<F> flows = MixedStream();
+  const std::vector<std::string> one = RunInBatches(flows, 1, blocklist.path());
+  EXPECT_GE(one.size(), 9u);
+  EXPECT_EQ(RunInBatches(flows, 7, blocklist.path()), one);
+  EXPECT_EQ(RunInBatches(flows, 1000, blocklist.path()), one);
+  std::set<std::string> ids;
+  for (const std::string& json : one) ids.insert(json.substr(0, 26));
+  EXPECT_EQ(ids.size(), one.size()) << "ids must differ across keys and windows";
+}
+
+TEST(DetectorsStreamTest, IdIsStableAcrossFlowOrder) {
+  const Pattern p = Patterns()[0];  // vertical scan
+  std::vector<F> flows;
+  for (int i = 0; i < 120; ++i) flows.push_back(p.flow(i, 0, kT0));
+  std::vector<F> reversed(flows.rbegin(), flows.rend());
+  TempFile blocklist(kBlocklistText);
+  const std::vector<std::string> a = RunInBatches(flows, 10, blocklist.path());
+  const std::vector<std::string> b = RunInBatches(reversed, 10, blocklist.path());
+  ASSERT_EQ(a.size(), 1u);
+  ASSERT_EQ(b.size(), 1u);
+  EXPECT_EQ(a[0].substr(0, 26), b[0].substr(0, 26));
+  EXPECT_NE(a[0], b[0]);  // the samples differ: the smallest ports seen up to the crossing
+}
+
+TEST(DetectorsStreamTest, ScansCountOnlyConnectionAttempts) {
+  // A busy client: 200 HTTPS connections with data to distinct servers, and
+  // 200 answered QUIC flows, and 150 ports of one server with data.
+  ManualClock clock(kWall);
+  Detectors d({}, clock);
+  FlowBatch b;
+  for (int i = 0; i < 200; ++i) {
+    F tls;
+    tls.src = "10.20.10.20";
+    tls.dst = fmt::format("3.5.{}.{}", i / 100, i % 100 + 1);
+    tls.dst_port = 443;
+    tls.tcp_flags = 0x1b;  // SYN ACK PSH FIN
+    tls.start = kT0 + i;
+    Append(b, tls);
+    F quic = tls;
+    quic.protocol = 17;
+    quic.tcp_flags.reset();
+    quic.out_pkts = 10;
+    Append(b, quic);
+  }
+  for (int i = 0; i < 150; ++i) {
+    F f;
+    f.src = "10.20.10.21";
+    f.dst = "10.20.100.5";
+    f.dst_port = 1000 + i;
+    f.tcp_flags = 0x1a;  // SYN ACK PSH
+    f.start = kT0 + i;
+    Append(b, f);
+  }
+  d.Consume(b);
+  EXPECT_TRUE(d.TakeEvents().empty());
+  // The same flows, refused (SYN, RST+ACK back): scans.
+  for (size_t row = 0; row < b.num_rows(); ++row) {
+    b.column(kTcpFlags).SetInt32(row, 0x16);
+    b.column(kOutPkts).SetInt64(row, 0);
+  }
+  d.Consume(b);
+  const std::vector<DetectionEvent> events = d.TakeEvents();
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_EQ(events[0].type, "port_scan.horizontal");
+  EXPECT_EQ(events[1].type, "port_scan.vertical");
+}
+
+TEST(DetectorsStreamTest, SpreadsLongFlowsLikeTheRollups) {
+  // 3 GB from 00:00:30 to 00:03:30: 0.5, 1, 1, 0.5 GB in minutes 0..3.
+  ManualClock clock(kWall);
+  Detectors d({}, clock);
+  F f;
+  f.src = "10.20.1.1";
+  f.dst = "45.133.1.200";
+  f.in_bytes = 3'000'000'000;
+  f.start = kT0 + 30000;
+  f.end = kT0 + 3 * kMin + 30000;
+  d.Consume(Batch({f}));
+  const std::vector<DetectionEvent> events = d.TakeEvents();
+  ASSERT_EQ(events.size(), 1u);  // minute 1 reaches 1 GB; minute 2 is in cooldown
+  EXPECT_EQ(events[0].type, "exfiltration");
+  EXPECT_EQ(events[0].window_start_ms, kT0 + kMin);
+  EXPECT_NE(events[0].json.find(R"("in_bytes_to_outside":1000000000})"), std::string::npos);
+  EXPECT_EQ(d.stats().suppressed_by_cooldown, 1u);
+}
+
+TEST(DetectorsStreamTest, TickClosesIdleWindowsAndFlushClosesAll) {
+  ManualClock clock(kWall);
+  Detectors d({}, clock);
+  F f;
+  f.start = kT0 + 1000;
+  d.Consume(Batch({f}));
+  d.Tick();
+  EXPECT_EQ(d.stats().windows_closed, 0u);
+  clock.AdvanceMs(120000 + 59000 + 1);  // lateness, then the rest of the minute
+  d.Tick();
+  EXPECT_EQ(d.stats().windows_closed, 1u);
+  EXPECT_EQ(d.stats().idle_advances, 1u);
+  d.Consume(Batch({f}));
+  EXPECT_EQ(d.stats().late_flows, 1u);
+  f.start = kT0 + 5 * kMin;
+  d.Consume(Batch({f}));
+  d.Flush();
+  EXPECT_EQ(d.stats().windows_closed, 2u);
+}
+
+TEST(DetectorsStreamTest, KeysPastTheCapAreNotTracked) {
+  ManualClock clock(kWall);
+  DetectorConfig config;
+  config.max_keys_per_window = 2;
+  Detectors d(config, clock);
+  const Pattern p = Patterns()[7];  // exfiltration: one key per inside src
+  for (int k = 0; k < 3; ++k) {
+    for (int i = 0; i < p.units; ++i) d.Consume(Batch({p.flow(i, k, kT0)}));
+  }
+  EXPECT_EQ(d.stats().events_by_type[static_cast<size_t>(DetectionType::kExfiltration)], 2u);
+  EXPECT_GT(d.stats().keys_overflow, 0u);
+}
+
+TEST(DetectorsBlocklistTest, Ipv4AndIpv6AndReload) {
+  TempFile file("198.18.0.0/15\n");
+  ManualClock clock(kWall);
+  DetectorConfig config;
+  config.blocklist_path = file.path();
+  config.cooldown_ms = 0;
+  Detectors d(config, clock);
+  ASSERT_TRUE(d.Start().ok());
+  F v4;
+  v4.src = "10.20.1.5";
+  v4.dst = "198.19.255.254";
+  F v6;
+  v6.src = "fd3c:5a7e:1001:a::5";
+  v6.dst = "2001:db8:bad:771e::a7c6";
+  d.Consume(Batch({v4, v6}));
+  std::vector<DetectionEvent> events = d.TakeEvents();
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].key_host, "10.20.1.5");  // the inside peer of the listed address
+  EXPECT_NE(events[0].json.find(R"("listed":"dst")"), std::string::npos);
+
+  file.Write("2001:db8:bad::/48\n");
+  clock.AdvanceMs(5000);
+  v4.start = v6.start = kT0 + kMin;
+  d.Consume(Batch({v4, v6}));
+  events = d.TakeEvents();
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_NE(events[0].json.find(R"("dst_ip":"2001:db8:bad:771e::a7c6")"), std::string::npos)
+      << events[0].json;
+  EXPECT_EQ(events[0].key_host, "fd3c:5a7e:1001:a::5");
+  EXPECT_EQ(d.stats().blocklist_reloads, 2u);
+}
+
+TEST(DetectorsBlocklistTest, StartFailsFastNamingThePath) {
+  ManualClock clock;
+  DetectorConfig config;
+  config.blocklist_path = "/nonexistent/blocklist.txt";
+  Detectors d(config, clock);
+  const Status st = d.Start();
+  EXPECT_FALSE(st.ok());
+  EXPECT_NE(st.ToString().find("/nonexistent/blocklist.txt"), std::string::npos) << st.ToString();
+}
+
+TEST(DetectorConfigTest, ValidateNamesTheField) {
+  EXPECT_TRUE(DetectorConfig{}.Validate().ok());
+  const struct {
+    std::function<void(DetectorConfig&)> change;
+    std::string field;
+  } kCases[] = {
+      {[](DetectorConfig& c) { c.window_ms = 0; }, "window_ms"},
+      {[](DetectorConfig& c) { c.lateness_ms = -1; }, "lateness_ms"},
+      {[](DetectorConfig& c) { c.cooldown_ms = -1; }, "cooldown_ms"},
+      {[](DetectorConfig& c) { c.max_spread_ms = 86400001; }, "max_spread_ms"},
+      {[](DetectorConfig& c) { c.max_keys_per_window = 0; }, "max_keys_per_window"},
+      {[](DetectorConfig& c) { c.vertical_scan_ports = 0; }, "vertical_scan_ports"},
+      {[](DetectorConfig& c) { c.volumetric_bps = -1; }, "volumetric_bps"},
+      {[](DetectorConfig& c) { c.dns_entropy_bits = 9; }, "dns_entropy_bits"},
+      {[](DetectorConfig& c) { c.suspicious_ports = {70000}; }, "suspicious_ports"},
+      {[](DetectorConfig& c) { c.local_networks = {"10.0.0.0/33"}; }, "10.0.0.0/33"},
+      {[](DetectorConfig& c) { c.local_networks = {"bogus"}; }, "local_networks"},
+  };
+  for (const auto& c : kCases) {
+    DetectorConfig config;
+    c.change(config);
+    const Status st = config.Validate();
+    EXPECT_EQ(st.code(), StatusCode::kInvalidArgument) << c.field;
+    EXPECT_NE(st.ToString().find(c.field), std::string::npos) << st.ToString();
+  }
+}
+
+// --- Quality: synthetic traffic with labelled attacks --------------------
+
+class CountingRejects : public RejectSink {
+ public:
+  void Reject(const SourcePosition&, std::string_view, std::string_view) override { ++count; }
+  uint64_t count = 0;
+};
+
+// The value of "key" in a flat JSON object line ("" if absent).
+std::string Field(std::string_view json, std::string_view key) {
+  const std::string needle = fmt::format(R"("{}":)", key);
+  const size_t at = json.find(needle);
+  if (at == std::string_view::npos) return "";
+  size_t begin = at + needle.size();
+  size_t end;
+  if (json[begin] == '"') {
+    ++begin;
+    end = json.find('"', begin);
+  } else {
+    end = json.find_first_of(",}", begin);
+  }
+  return std::string(json.substr(begin, end - begin));
+}
+
+// The keys an event of `type` names, which a truth line must agree with.
+std::vector<std::string_view> KeyFields(std::string_view type) {
+  if (type == "port_scan.vertical" || type == "blocklist") return {"src_ip", "dst_ip"};
+  if (type == "port_scan.horizontal") return {"src_ip", "dst_port"};
+  if (type == "syn_flood" || type == "volumetric" || type == "icmp_flood") return {"dst_ip"};
+  if (type == "dns_tunnel") return {"src_ip", "domain"};
+  if (type == "exfiltration") return {"src_ip"};
+  return {"src_ip", "dst_ip", "dst_port"};
+}
+
+bool Matches(std::string_view event_json, std::string_view truth_line) {
+  const std::string type = Field(event_json, "type");
+  if (type != Field(truth_line, "type")) return false;
+  if (Field(event_json, "window_start") != Field(truth_line, "window_start")) return false;
+  for (std::string_view key : KeyFields(type)) {
+    if (Field(event_json, key) != Field(truth_line, key)) return false;
+  }
+  return true;
+}
+
+void CheckRecallAndPrecision(uint64_t seed) {
+  synth::TrafficConfig traffic;
+  traffic.seed = seed;
+  traffic.attacks = true;
+  traffic.span_ms = 8 * kMin;
+  traffic.flows = 40000;  // 5k flows a minute, 6x the default rate, plus heavy hitters
+  synth::TrafficGenerator generator(traffic);
+  TempFile blocklist(synth::AttackScenario::BlocklistText());
+
+  ManualClock clock(kWall);
+  DetectorConfig config;
+  config.blocklist_path = blocklist.path();
+  Detectors detectors(config, clock);
+  ASSERT_TRUE(detectors.Start().ok());
+  NprobeDecoder decoder;
+  CountingRejects rejects;
+  FlowBatch batch;
+  std::string message;
+  const auto consume = [&] {
+    detectors.Consume(batch);
+    batch.Clear();
+  };
+  while (generator.Next(message)) {
+    decoder.DecodeMessage(message, SourcePosition{"synth"}, batch, rejects);
+    message.clear();
+    if (batch.num_rows() >= 1000) consume();
+  }
+  consume();
+  detectors.Flush();
+  ASSERT_EQ(rejects.count, 0u);
+
+  const std::string truth = generator.attacks()->GroundTruthJsonl();
+  std::vector<std::string> lines;
+  for (size_t at = 0; at < truth.size();) {
+    const size_t nl = truth.find('\n', at);
+    lines.push_back(truth.substr(at, nl - at));
+    at = nl + 1;
+  }
+  const std::vector<DetectionEvent> events = detectors.TakeEvents();
+  for (const std::string& line : lines) {
+    const bool found = std::any_of(events.begin(), events.end(),
+                                   [&](const DetectionEvent& e) { return Matches(e.json, line); });
+    EXPECT_TRUE(found) << "missed: " << line;
+  }
+  for (const DetectionEvent& e : events) {
+    const bool labelled = std::any_of(
+        lines.begin(), lines.end(), [&](const std::string& line) { return Matches(e.json, line); });
+    EXPECT_TRUE(labelled) << "false positive: " << e.json;
+  }
+  EXPECT_EQ(detectors.stats().late_flows, 0u);
+}
+
+TEST(DetectorsQualityTest, EveryAttackFoundAndNothingElseSeed1) { CheckRecallAndPrecision(1); }
+TEST(DetectorsQualityTest, EveryAttackFoundAndNothingElseSeed7) { CheckRecallAndPrecision(7); }
+
+}  // namespace
+}  // namespace flowlake
