@@ -1,7 +1,5 @@
 #include "detect/detectors.h"
 
-#include <fmt/format.h>
-
 #include <algorithm>
 #include <array>
 #include <cassert>
@@ -9,6 +7,8 @@
 #include <cmath>
 #include <unordered_map>
 #include <utility>
+
+#include <fmt/format.h>
 
 #include "core/json_string.h"
 #include "decode/net_text.h"

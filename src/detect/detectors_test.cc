@@ -1,9 +1,9 @@
 #include "detect/detectors.h"
 
-#include <fmt/format.h>
-#include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <array>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -13,7 +13,11 @@
 #include <string>
 #include <vector>
 
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
 #include "decode/nprobe_decoder.h"
+#include "stream/event_time.h"
 #include "synth/attack_scenario.h"
 #include "synth/traffic_generator.h"
 
@@ -487,6 +491,24 @@ TEST(DetectorsStreamTest, ScansCountOnlyConnectionAttempts) {
   ASSERT_EQ(events.size(), 2u);
   EXPECT_EQ(events[0].type, "port_scan.horizontal");
   EXPECT_EQ(events[1].type, "port_scan.vertical");
+}
+
+TEST(EventTimeTest, SpreadsAsDocsRollupsExample) {
+  // docs/rollups.md: 00:00:30 to 00:03:30, 1800 bytes and 7 packets.
+  std::vector<std::array<int64_t, 3>> shares;
+  const auto add = [&](int64_t w, const std::array<int64_t, 2>& s) {
+    shares.push_back({w, s[0], s[1]});
+  };
+  EXPECT_TRUE(SpreadOverWindows<2>(30000, 210000, kMin, 3600000, {1800, 7}, add));
+  const std::vector<std::array<int64_t, 3>> expected = {
+      {0, 300, 1}, {kMin, 600, 2}, {2 * kMin, 600, 2}, {3 * kMin, 300, 2}};
+  EXPECT_EQ(shares, expected);
+  shares.clear();
+  EXPECT_FALSE(SpreadOverWindows<2>(30000, 210000, kMin, 60000, {1800, 7}, add));  // too long
+  EXPECT_EQ(shares, (std::vector<std::array<int64_t, 3>>{{0, 1800, 7}}));
+  shares.clear();
+  EXPECT_TRUE(SpreadOverWindows<2>(-1, -1, kMin, 60000, {5, 0}, add));  // negative time
+  EXPECT_EQ(shares, (std::vector<std::array<int64_t, 3>>{{-kMin, 5, 0}}));
 }
 
 TEST(DetectorsStreamTest, SpreadsLongFlowsLikeTheRollups) {

@@ -1,9 +1,8 @@
 #include "detect/dns_name.h"
 
-#include <gtest/gtest.h>
-
-#include <cmath>
 #include <string>
+
+#include <gtest/gtest.h>
 
 namespace flowlake {
 namespace {
