@@ -210,7 +210,8 @@ Status ColumnChunkWriter::WriteString(const Column& column, ChunkContext* ctx) {
     uint8_t* p = page_.Extend(dict_str_.plain_bytes());
     for (std::string_view e : entries) {
       PutLength(static_cast<uint32_t>(e.size()), p);
-      std::memcpy(p + 4, e.data(), e.size());
+      // "" may have a null data() (an empty arena): memcpy(_, nullptr, 0) is UB.
+      if (!e.empty()) std::memcpy(p + 4, e.data(), e.size());
       p += 4 + e.size();
     }
     FLOWLAKE_RETURN_IF_ERROR(WriteDictionaryPage(static_cast<int32_t>(entries.size()), ctx));
@@ -254,7 +255,8 @@ Status ColumnChunkWriter::WriteString(const Column& column, ChunkContext* ctx) {
         for (size_t r = r0; r < r1; ++r) {
           if (!all_valid && validity[r] == 0) continue;
           PutLength(refs[r].size, p);
-          std::memcpy(p + 4, arena + refs[r].offset, refs[r].size);
+          // The arena is null when every string is "": no memcpy from it.
+          if (refs[r].size != 0) std::memcpy(p + 4, arena + refs[r].offset, refs[r].size);
           p += 4 + refs[r].size;
         }
       },

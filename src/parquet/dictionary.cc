@@ -48,7 +48,9 @@ inline bool SameBytes(const char* a, const char* b, size_t n) {
   if (n >= 4 && n < 8) {
     return ((Load32(a) ^ Load32(b)) | (Load32(a + n - 4) ^ Load32(b + n - 4))) == 0;
   }
-  return std::memcmp(a, b, n) == 0;
+  // An empty string's data() may be null (a column of only ""), and memcmp
+  // with a null pointer is undefined even for n == 0.
+  return n == 0 || std::memcmp(a, b, n) == 0;
 }
 
 inline bool HitProbeLimit(const DictionaryLimits& limits, size_t seen, size_t distinct) {

@@ -91,6 +91,30 @@ TEST(StringDictionary, EmptyStringIsAValueNullIsNot) {
   EXPECT_EQ(d.plain_bytes(), (4 + 1) + (4 + 0) + (4 + long_one.size()));
 }
 
+// Regression: a column of only "" has no string bytes at all, and comparing
+// two empty values passed a null pointer to memcmp (UBSan).
+TEST(StringDictionary, OnlyEmptyStringsWithAndWithoutNulls) {
+  Column c(ColumnType::kString);
+  for (int i = 0; i < 5; ++i) c.AppendString("");
+  StringDictionary d;
+  std::vector<uint32_t> idx(c.size());
+  ASSERT_TRUE(d.Build(c, Unlimited(), idx.data()));
+  ASSERT_EQ(d.size(), 1u);
+  EXPECT_EQ(d.entries()[0], "");
+  EXPECT_EQ(idx, (std::vector<uint32_t>(5, 0)));
+  EXPECT_EQ(d.plain_bytes(), 4u);
+
+  Column m(ColumnType::kString);
+  m.AppendNull();
+  m.AppendString("");
+  m.AppendNull();
+  m.AppendString("");
+  ASSERT_TRUE(d.Build(m, Unlimited(), idx.data()));
+  ASSERT_EQ(d.size(), 1u);
+  EXPECT_EQ(idx[0], 0u);
+  EXPECT_EQ(idx[1], 0u);
+}
+
 TEST(StringDictionary, ManyDistinctAndByteLimit) {
   Column c(ColumnType::kString);
   for (int i = 0; i < 20000; ++i) c.AppendString("value-" + std::to_string(i % 7000));

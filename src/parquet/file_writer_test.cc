@@ -220,5 +220,34 @@ TEST(FileWriter, FlowSchemaAllNullAndAllValidColumns) {
   ASSERT_TRUE((*w)->Finish().ok());
 }
 
+// Regression: a string column whose values are all "" (alone or with nulls)
+// passed a null pointer to memcmp/memcpy, in both the dictionary and the
+// PLAIN path (UBSan in the debug build).
+TEST(FileWriter, OnlyEmptyStringsWithAndWithoutNulls) {
+  for (const bool dictionary : {true, false}) {
+    for (const bool with_nulls : {false, true}) {
+      SCOPED_TRACE(testing::Message() << "dictionary=" << dictionary
+                                      << " with_nulls=" << with_nulls);
+      FileLog log;
+      WriterOptions options;
+      options.dictionary = dictionary;
+      auto w = MakeWriter(&log, options);
+      ColumnBatch batch(TwoColumns());
+      for (int i = 0; i < 10; ++i) {
+        if (with_nulls && i % 3 == 0) {
+          batch.column(0).AppendNull();
+        } else {
+          batch.column(0).AppendString("");
+        }
+        batch.column(1).AppendInt64(i);
+      }
+      ASSERT_TRUE(w->WriteRowGroup(batch).ok());
+      ASSERT_TRUE(w->Finish().ok());
+      EXPECT_EQ(log.bytes.substr(0, 4), "PAR1");
+      EXPECT_EQ(log.bytes.substr(log.bytes.size() - 4), "PAR1");
+    }
+  }
+}
+
 }  // namespace
 }  // namespace flowlake::parquet
