@@ -97,6 +97,7 @@ class RepeatSkippingCounter {
     counter_.Add(hash);
   }
   const DistinctCounter& counter() const { return counter_; }
+  Status Merge(const DistinctCounter& other) { return counter_.Merge(other); }
 
  private:
   DistinctCounter counter_;
@@ -444,6 +445,364 @@ void HostRollups::CloseWindow(std::map<int64_t, Window>::iterator it) {
 }
 
 std::vector<HostRollupRecord> HostRollups::TakeClosed() { return std::exchange(closed_, {}); }
+
+void HostRollups::CloseWindowsPassed() {
+  if (stats_.watermark_ms == INT64_MIN) return;
+  while (!open_.empty() && open_.begin()->first + config_.window_ms <= stats_.watermark_ms) {
+    CloseWindow(open_.begin());
+  }
+}
+
+// State snapshots (docs/rollups.md, "State snapshots"). Integers are LEB128
+// varints (zigzag where they can be negative), strings and sketches are
+// length-prefixed, and an empty distinct counter is a zero length: most hosts
+// of a window are seen on one side only, so one of their counters is empty.
+namespace {
+
+constexpr std::string_view kStateMagic = "FLHR";
+constexpr uint64_t kStateVersion = 1;
+// Times in a snapshot are bounded so that the window arithmetic on them
+// (start + window_ms, the watermark plus idle time) cannot overflow.
+constexpr int64_t kMaxStateTimeMs = int64_t{1} << 60;
+
+void PutVarint(std::string& out, uint64_t v) {
+  while (v >= 0x80) {
+    out.push_back(static_cast<char>((v & 0x7f) | 0x80));
+    v >>= 7;
+  }
+  out.push_back(static_cast<char>(v));
+}
+
+void PutSigned(std::string& out, int64_t v) {
+  PutVarint(out, (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63));
+}
+
+void PutBytes(std::string& out, std::string_view bytes) {
+  PutVarint(out, bytes.size());
+  out.append(bytes);
+}
+
+void PutCounter(std::string& out, const DistinctCounter& c) {
+  if (c.is_exact() && c.Count() == 0) {
+    PutVarint(out, 0);
+  } else {
+    PutBytes(out, c.Serialize());
+  }
+}
+
+// Sums of two snapshots: wrapping, never undefined, on absurd inputs.
+int64_t AddWrapping(int64_t a, int64_t b) {
+  return static_cast<int64_t>(static_cast<uint64_t>(a) + static_cast<uint64_t>(b));
+}
+
+// Bounds-checked reads; every error is a Corruption naming the field and the
+// byte offset.
+class StateReader {
+ public:
+  explicit StateReader(std::string_view in) : in_(in), size_(in.size()) {}
+
+  Status Magic(std::string_view magic) {
+    if (!in_.starts_with(magic)) return Error("magic", "not a host rollups state");
+    in_.remove_prefix(magic.size());
+    return Status::Ok();
+  }
+  Status Varint(std::string_view what, uint64_t* v) {
+    uint64_t r = 0;
+    for (int shift = 0; shift < 64; shift += 7) {
+      if (in_.empty()) return Error(what, "truncated");
+      const auto b = static_cast<uint8_t>(in_[0]);
+      in_.remove_prefix(1);
+      if (shift == 63 && b > 1) return Error(what, "varint over 64 bits");
+      r |= uint64_t{b & 0x7fu} << shift;
+      if ((b & 0x80) == 0) {
+        *v = r;
+        return Status::Ok();
+      }
+    }
+    return Error(what, "varint over 64 bits");
+  }
+  Status Signed(std::string_view what, int64_t* v) {
+    uint64_t u = 0;
+    FLOWLAKE_RETURN_IF_ERROR(Varint(what, &u));
+    *v = static_cast<int64_t>((u >> 1) ^ (0 - (u & 1)));
+    return Status::Ok();
+  }
+  Status NonNegative(std::string_view what, int64_t* v) {
+    uint64_t u = 0;
+    FLOWLAKE_RETURN_IF_ERROR(Varint(what, &u));
+    if (u > static_cast<uint64_t>(INT64_MAX)) return Error(what, "above INT64_MAX");
+    *v = static_cast<int64_t>(u);
+    return Status::Ok();
+  }
+  Status Time(std::string_view what, int64_t* v) {
+    FLOWLAKE_RETURN_IF_ERROR(Signed(what, v));
+    if (*v < -kMaxStateTimeMs || *v > kMaxStateTimeMs) {
+      return Error(what, fmt::format("time {} out of range", *v));
+    }
+    return Status::Ok();
+  }
+  Status Bytes(std::string_view what, std::string_view* b) {
+    uint64_t n = 0;
+    FLOWLAKE_RETURN_IF_ERROR(Varint(what, &n));
+    if (n > in_.size()) return Error(what, fmt::format("length {} past the end", n));
+    *b = in_.substr(0, n);
+    in_.remove_prefix(n);
+    return Status::Ok();
+  }
+  // A count of items of at least one byte each: bounded by the bytes left, so
+  // that a bad count cannot make us allocate.
+  Status Count(std::string_view what, uint64_t* n) {
+    FLOWLAKE_RETURN_IF_ERROR(Varint(what, n));
+    if (*n > in_.size()) return Error(what, fmt::format("count {} past the end", *n));
+    return Status::Ok();
+  }
+  Status Counter(std::string_view what, const DistinctCounterConfig& config,
+                 DistinctCounter* c) {
+    std::string_view bytes;
+    FLOWLAKE_RETURN_IF_ERROR(Bytes(what, &bytes));
+    if (bytes.empty()) {
+      *c = DistinctCounter(config);
+      return Status::Ok();
+    }
+    Result<DistinctCounter> r = DistinctCounter::Deserialize(bytes, config);
+    if (!r.ok()) return Error(what, r.status().message());
+    *c = std::move(r).value();
+    return Status::Ok();
+  }
+
+  Status Error(std::string_view what, std::string_view why) const {
+    return Status::Corruption(fmt::format("host rollups state: {}: {} (at byte {} of {})", what,
+                                          why, size_ - in_.size(), size_));
+  }
+  bool empty() const { return in_.empty(); }
+
+ private:
+  std::string_view in_;
+  size_t size_;
+};
+
+}  // namespace
+
+std::string HostRollups::SaveState() const {
+  std::string out(kStateMagic);
+  PutVarint(out, kStateVersion);
+  PutVarint(out, static_cast<uint64_t>(config_.window_ms));
+  PutVarint(out, static_cast<uint64_t>(config_.distinct.precision));
+  PutVarint(out, config_.distinct.exact_limit);
+  const bool has_watermark = stats_.watermark_ms != INT64_MIN;
+  PutVarint(out, (max_start_ms_ ? 1u : 0u) | (has_watermark ? 2u : 0u));
+  if (max_start_ms_) PutSigned(out, *max_start_ms_);
+  if (has_watermark) PutSigned(out, stats_.watermark_ms);
+  for (const uint64_t v : {stats_.flows, stats_.flows_without_start, stats_.late_flows}) {
+    PutVarint(out, v);
+  }
+  PutSigned(out, stats_.late_bytes);
+  PutSigned(out, stats_.late_pkts);
+  for (const uint64_t v : {stats_.long_flows_unspread, stats_.windows_closed, stats_.records,
+                           stats_.overflow_hosts, stats_.idle_advances}) {
+    PutVarint(out, v);
+  }
+
+  const auto put_host = [&](const HostState& h) {
+    for (const int64_t v : {h.flows_as_src, h.flows_as_dst, h.bytes_sent, h.bytes_received,
+                            h.pkts_sent, h.pkts_received, h.tcp_syn_only_as_src,
+                            h.duration_sum_ms, h.duration_count}) {
+      PutVarint(out, static_cast<uint64_t>(v));
+    }
+    PutCounter(out, h.peers_contacted.counter());
+    PutCounter(out, h.peers_contacting.counter());
+    PutCounter(out, h.dst_ports_contacted.counter());
+    PutVarint(out, h.l7_bytes.size());
+    for (const auto& [name, bytes] : h.l7_bytes) {
+      PutBytes(out, name);
+      PutVarint(out, static_cast<uint64_t>(bytes));
+    }
+    PutVarint(out, h.probes.size());
+    for (const std::string& p : h.probes) PutBytes(out, p);
+  };
+  PutVarint(out, open_.size());
+  for (const auto& [start, window] : open_) {
+    PutSigned(out, start);
+    PutVarint(out, window.entries.size());
+    for (const Window::HostEntry& e : window.entries) {
+      PutBytes(out, e.host);
+      put_host(e.state);
+    }
+    PutVarint(out, window.other ? 1 : 0);
+    if (window.other) put_host(*window.other);
+    PutCounter(out, window.overflowed);
+  }
+  return out;
+}
+
+Status HostRollups::MergeState(std::string_view bytes) {
+  // Everything is decoded and checked before anything is merged, so that a
+  // bad snapshot leaves *this unchanged.
+  StateReader in(bytes);
+  FLOWLAKE_RETURN_IF_ERROR(in.Magic(kStateMagic));
+  uint64_t version = 0, window_ms = 0, precision = 0, exact_limit = 0, flags = 0;
+  FLOWLAKE_RETURN_IF_ERROR(in.Varint("version", &version));
+  if (version != kStateVersion) {
+    return in.Error("version", fmt::format("unknown version {}", version));
+  }
+  FLOWLAKE_RETURN_IF_ERROR(in.Varint("window_ms", &window_ms));
+  FLOWLAKE_RETURN_IF_ERROR(in.Varint("precision", &precision));
+  FLOWLAKE_RETURN_IF_ERROR(in.Varint("exact_limit", &exact_limit));
+  if (window_ms != static_cast<uint64_t>(config_.window_ms) ||
+      precision != static_cast<uint64_t>(config_.distinct.precision) ||
+      exact_limit != config_.distinct.exact_limit) {
+    return Status::InvalidArgument(fmt::format(
+        "host rollups state: taken with window_ms {}, precision {}, exact_limit {}; this "
+        "config has {}, {}, {}",
+        window_ms, precision, exact_limit, config_.window_ms, config_.distinct.precision,
+        config_.distinct.exact_limit));
+  }
+  FLOWLAKE_RETURN_IF_ERROR(in.Varint("flags", &flags));
+  if (flags > 3) return in.Error("flags", fmt::format("unknown flags {}", flags));
+  std::optional<int64_t> max_start_ms;
+  int64_t watermark_ms = INT64_MIN;
+  if ((flags & 1) != 0) FLOWLAKE_RETURN_IF_ERROR(in.Time("max start", &max_start_ms.emplace()));
+  if ((flags & 2) != 0) FLOWLAKE_RETURN_IF_ERROR(in.Time("watermark", &watermark_ms));
+  RollupStats s;
+  FLOWLAKE_RETURN_IF_ERROR(in.Varint("stats.flows", &s.flows));
+  FLOWLAKE_RETURN_IF_ERROR(in.Varint("stats.flows_without_start", &s.flows_without_start));
+  FLOWLAKE_RETURN_IF_ERROR(in.Varint("stats.late_flows", &s.late_flows));
+  FLOWLAKE_RETURN_IF_ERROR(in.Signed("stats.late_bytes", &s.late_bytes));
+  FLOWLAKE_RETURN_IF_ERROR(in.Signed("stats.late_pkts", &s.late_pkts));
+  FLOWLAKE_RETURN_IF_ERROR(in.Varint("stats.long_flows_unspread", &s.long_flows_unspread));
+  FLOWLAKE_RETURN_IF_ERROR(in.Varint("stats.windows_closed", &s.windows_closed));
+  FLOWLAKE_RETURN_IF_ERROR(in.Varint("stats.records", &s.records));
+  FLOWLAKE_RETURN_IF_ERROR(in.Varint("stats.overflow_hosts", &s.overflow_hosts));
+  FLOWLAKE_RETURN_IF_ERROR(in.Varint("stats.idle_advances", &s.idle_advances));
+
+  const DistinctCounterConfig& dc = config_.distinct;
+  const auto read_host = [&](HostState& h) -> Status {
+    for (int64_t* v : {&h.flows_as_src, &h.flows_as_dst, &h.bytes_sent, &h.bytes_received,
+                       &h.pkts_sent, &h.pkts_received, &h.tcp_syn_only_as_src,
+                       &h.duration_sum_ms, &h.duration_count}) {
+      FLOWLAKE_RETURN_IF_ERROR(in.NonNegative("host counter", v));
+    }
+    DistinctCounter c(dc);
+    FLOWLAKE_RETURN_IF_ERROR(in.Counter("peers_contacted sketch", dc, &c));
+    FLOWLAKE_RETURN_IF_ERROR(h.peers_contacted.Merge(c));
+    FLOWLAKE_RETURN_IF_ERROR(in.Counter("peers_contacting sketch", dc, &c));
+    FLOWLAKE_RETURN_IF_ERROR(h.peers_contacting.Merge(c));
+    FLOWLAKE_RETURN_IF_ERROR(in.Counter("dst_ports_contacted sketch", dc, &c));
+    FLOWLAKE_RETURN_IF_ERROR(h.dst_ports_contacted.Merge(c));
+    uint64_t n = 0;
+    FLOWLAKE_RETURN_IF_ERROR(in.Count("L7 name count", &n));
+    for (uint64_t i = 0; i < n; ++i) {
+      std::string_view name;
+      int64_t l7_bytes = 0;
+      FLOWLAKE_RETURN_IF_ERROR(in.Bytes("L7 name", &name));
+      FLOWLAKE_RETURN_IF_ERROR(in.NonNegative("L7 bytes", &l7_bytes));
+      h.l7_bytes.emplace_back(std::string(name), l7_bytes);
+    }
+    FLOWLAKE_RETURN_IF_ERROR(in.Count("probe count", &n));
+    for (uint64_t i = 0; i < n; ++i) {
+      std::string_view probe;
+      FLOWLAKE_RETURN_IF_ERROR(in.Bytes("probe", &probe));
+      h.probes.emplace_back(probe);
+    }
+    return Status::Ok();
+  };
+
+  struct SavedWindow {
+    int64_t start_ms = 0;
+    std::vector<std::pair<std::string, HostState>> hosts;
+    std::optional<HostState> other;
+    DistinctCounter overflowed;
+  };
+  std::vector<SavedWindow> windows;
+  uint64_t window_count = 0;
+  FLOWLAKE_RETURN_IF_ERROR(in.Count("window count", &window_count));
+  for (uint64_t w = 0; w < window_count; ++w) {
+    SavedWindow& sw = windows.emplace_back(SavedWindow{0, {}, std::nullopt, DistinctCounter(dc)});
+    FLOWLAKE_RETURN_IF_ERROR(in.Time("window start", &sw.start_ms));
+    if (FloorDiv(sw.start_ms, config_.window_ms) * config_.window_ms != sw.start_ms) {
+      return in.Error("window start", fmt::format("{} is not a multiple of window_ms {}",
+                                                  sw.start_ms, config_.window_ms));
+    }
+    if (w > 0 && sw.start_ms <= windows[w - 1].start_ms) {
+      return in.Error("window start", fmt::format("{} not after {}", sw.start_ms,
+                                                  windows[w - 1].start_ms));
+    }
+    uint64_t host_count = 0;
+    FLOWLAKE_RETURN_IF_ERROR(in.Count("host count", &host_count));
+    for (uint64_t i = 0; i < host_count; ++i) {
+      std::string_view host;
+      FLOWLAKE_RETURN_IF_ERROR(in.Bytes("host", &host));
+      auto& [name, state] = sw.hosts.emplace_back(std::string(host), HostState(dc));
+      (void)name;
+      FLOWLAKE_RETURN_IF_ERROR(read_host(state));
+    }
+    uint64_t has_other = 0;
+    FLOWLAKE_RETURN_IF_ERROR(in.Varint("other flag", &has_other));
+    if (has_other > 1) return in.Error("other flag", fmt::format("{} is not 0 or 1", has_other));
+    if (has_other == 1) FLOWLAKE_RETURN_IF_ERROR(read_host(sw.other.emplace(dc)));
+    FLOWLAKE_RETURN_IF_ERROR(in.Counter("overflowed hosts sketch", dc, &sw.overflowed));
+  }
+  if (!in.empty()) return in.Error("end", "trailing bytes");
+
+  // Apply. Counter merges cannot fail from here on: every counter has
+  // config_.distinct's precision.
+  const auto merge_host = [&](HostState& into, const HostState& from) {
+    into.flows_as_src = AddWrapping(into.flows_as_src, from.flows_as_src);
+    into.flows_as_dst = AddWrapping(into.flows_as_dst, from.flows_as_dst);
+    into.bytes_sent = AddWrapping(into.bytes_sent, from.bytes_sent);
+    into.bytes_received = AddWrapping(into.bytes_received, from.bytes_received);
+    into.pkts_sent = AddWrapping(into.pkts_sent, from.pkts_sent);
+    into.pkts_received = AddWrapping(into.pkts_received, from.pkts_received);
+    into.tcp_syn_only_as_src = AddWrapping(into.tcp_syn_only_as_src, from.tcp_syn_only_as_src);
+    into.duration_sum_ms = AddWrapping(into.duration_sum_ms, from.duration_sum_ms);
+    into.duration_count = AddWrapping(into.duration_count, from.duration_count);
+    (void)into.peers_contacted.Merge(from.peers_contacted.counter());
+    (void)into.peers_contacting.Merge(from.peers_contacting.counter());
+    (void)into.dst_ports_contacted.Merge(from.dst_ports_contacted.counter());
+    for (const auto& [name, l7_bytes] : from.l7_bytes) {
+      auto it = std::find_if(into.l7_bytes.begin(), into.l7_bytes.end(),
+                             [&](const auto& e) { return e.first == name; });
+      if (it == into.l7_bytes.end()) {
+        into.l7_bytes.emplace_back(name, l7_bytes);
+      } else {
+        it->second = AddWrapping(it->second, l7_bytes);
+      }
+    }
+    for (const std::string& p : from.probes) {
+      if (std::find(into.probes.begin(), into.probes.end(), p) == into.probes.end()) {
+        into.probes.push_back(p);
+      }
+    }
+  };
+  for (const SavedWindow& sw : windows) {
+    Window& window = WindowAt(sw.start_ms);
+    for (const auto& [host, state] : sw.hosts) {
+      merge_host(*HostIn(window, host, HashBytes(host)), state);
+    }
+    if (sw.other) {
+      if (!window.other) window.other.emplace(config_.distinct);
+      merge_host(*window.other, *sw.other);
+    }
+    (void)window.overflowed.Merge(sw.overflowed);
+  }
+  stats_.flows += s.flows;
+  stats_.flows_without_start += s.flows_without_start;
+  stats_.late_flows += s.late_flows;
+  stats_.late_bytes = AddWrapping(stats_.late_bytes, s.late_bytes);
+  stats_.late_pkts = AddWrapping(stats_.late_pkts, s.late_pkts);
+  stats_.long_flows_unspread += s.long_flows_unspread;
+  stats_.windows_closed += s.windows_closed;
+  stats_.records += s.records;
+  stats_.overflow_hosts += s.overflow_hosts;
+  stats_.idle_advances += s.idle_advances;
+  if (max_start_ms && (!max_start_ms_ || *max_start_ms > *max_start_ms_)) {
+    max_start_ms_ = max_start_ms;
+  }
+  stats_.watermark_ms = std::max(stats_.watermark_ms, watermark_ms);
+  CloseWindowsPassed();
+  last_arrival_ms_ = clock_.MonotonicMs();
+  return Status::Ok();
+}
 
 std::string ToNdjson(const HostRollupRecord& r) {
   std::string out;

@@ -122,6 +122,27 @@ class HostRollups {
   // ("other" last in its window); the queue is emptied.
   std::vector<HostRollupRecord> TakeClosed();
 
+  // The state as bytes, in a versioned binary format of our own
+  // (docs/rollups.md): the open windows with every host's counters, distinct
+  // counters, L7 bytes, probes and duration sums and counts; the watermark,
+  // the largest start_time seen, and the counters of stats(). Records already
+  // queued for TakeClosed() are not part of it: take (and commit) them first.
+  std::string SaveState() const;
+  // Merges a SaveState() of another (or the same) HostRollups with the same
+  // config into this one. Windows with the same start add their sums and
+  // merge their distinct counters, L7 bytes, probes and duration sums and
+  // counts; the watermark and the largest start_time become the max of both,
+  // and windows the merged watermark has passed are closed (their records
+  // queued) as by Consume(); the host cap still holds (hosts past it go to
+  // "other"). The counters of stats() add up (watermark_ms: the max). The idle
+  // clock restarts: the last arrival is now.
+  // Errors, with *this unchanged: Corruption naming what is wrong (bad
+  // magic, unknown version, truncation, a bad value or sketch, trailing
+  // bytes); InvalidArgument if the snapshot's window_ms or distinct counter
+  // config differ from this config. Bad bytes never crash nor read out of
+  // bounds.
+  [[nodiscard]] Status MergeState(std::string_view bytes);
+
   const RollupStats& stats() const { return stats_; }
   const RollupConfig& config() const { return config_; }
 
@@ -135,6 +156,8 @@ class HostRollups {
   Window& WindowAt(int64_t window_start_ms);
   void AdvanceWatermark(int64_t watermark_ms);
   void CloseWindow(std::map<int64_t, Window>::iterator it);
+  // Closes every open window that ends at or before the watermark.
+  void CloseWindowsPassed();
 
   RollupConfig config_;
   const Clock& clock_;

@@ -387,15 +387,17 @@ TEST(HostRollupsTest, DistinctCountsAreExactUnderTheBound) {
 
 // Same flows, batches of 1, 7 and 1000, TakeClosed after each batch: the same
 // NDJSON, byte for byte, although many flows are late and span minutes.
-TEST(HostRollupsTest, OutputDoesNotDependOnBatchSize) {
+// `n` flows between 40 sources and 40 destinations, starting `step_ms` apart
+// give or take up to `jitter_ms` (earlier), lasting up to 4 minutes.
+std::vector<TestFlow> RandomFlows(int n, uint64_t seed, int64_t step_ms, int64_t jitter_ms) {
   std::vector<TestFlow> flows;
-  uint64_t state = 42;
+  uint64_t state = seed;
   const auto next = [&](uint64_t n) {
     state = state * 6364136223846793005ULL + 1442695040888963407ULL;
     return (state >> 33) % n;
   };
-  for (int i = 0; i < 3000; ++i) {
-    const int64_t start = kT0 + i * 200 - static_cast<int64_t>(next(180000));
+  for (int i = 0; i < n; ++i) {
+    const int64_t start = kT0 + i * step_ms - static_cast<int64_t>(next(jitter_ms));
     flows.push_back({.probe = next(2) == 0 ? "p1" : "p2",
                      .src = "10.0.0." + std::to_string(next(40)),
                      .dst = "10.0.1." + std::to_string(next(40)),
@@ -408,8 +410,15 @@ TEST(HostRollupsTest, OutputDoesNotDependOnBatchSize) {
                      .out_pkts = static_cast<int64_t>(next(100)),
                      .start = start,
                      .end = start + static_cast<int64_t>(next(240000)),
+                     .duration = next(3) == 0 ? std::nullopt
+                                              : std::optional<int64_t>(next(5000)),
                      .tcp_flags = static_cast<int32_t>(next(32))});
   }
+  return flows;
+}
+
+TEST(HostRollupsTest, OutputDoesNotDependOnBatchSize) {
+  const std::vector<TestFlow> flows = RandomFlows(3000, 42, 200, 180000);
   RollupConfig config;
   config.lateness_ms = 60000;
   config.max_hosts_per_window = 60;
@@ -448,6 +457,280 @@ TEST(HostRollupsTest, RecordsAreOrderedByWindowThenHost) {
   const std::vector<std::pair<int64_t, std::string>> want = {
       {kT0, kA}, {kT0, "10.0.0.8"}, {kT0 + kMin, kB}, {kT0 + kMin, "10.0.0.9"}};
   EXPECT_EQ(got, want);
+}
+
+std::string Ndjson(const std::vector<HostRollupRecord>& records) {
+  std::string out;
+  for (const auto& r : records) out += ToNdjson(r) + "\n";
+  return out;
+}
+
+void ExpectSameStats(const RollupStats& a, const RollupStats& b) {
+  EXPECT_EQ(a.flows, b.flows);
+  EXPECT_EQ(a.flows_without_start, b.flows_without_start);
+  EXPECT_EQ(a.late_flows, b.late_flows);
+  EXPECT_EQ(a.late_bytes, b.late_bytes);
+  EXPECT_EQ(a.late_pkts, b.late_pkts);
+  EXPECT_EQ(a.long_flows_unspread, b.long_flows_unspread);
+  EXPECT_EQ(a.windows_closed, b.windows_closed);
+  EXPECT_EQ(a.records, b.records);
+  EXPECT_EQ(a.overflow_hosts, b.overflow_hosts);
+  EXPECT_EQ(a.watermark_ms, b.watermark_ms);
+  EXPECT_EQ(a.idle_advances, b.idle_advances);
+}
+
+// Small enough that some counters pass the exact bound and become
+// HyperLogLog, and some windows fold hosts into "other".
+RollupConfig SnapshotTestConfig() {
+  RollupConfig config;
+  config.lateness_ms = 60000;
+  config.max_hosts_per_window = 60;
+  config.distinct.precision = 8;
+  config.distinct.exact_limit = 16;
+  return config;
+}
+
+// The handover of docs/commit-protocol.md: a process consumes the start of a
+// stream and dies after its snapshot; the next one merges the snapshot and
+// consumes the rest. Together they emit what one process would have, byte
+// for byte, wherever the stream was cut.
+TEST(HostRollupsStateTest, SplitAnywhereEqualsOneProcess) {
+  const std::vector<TestFlow> flows = RandomFlows(3000, 7, 200, 180000);
+  const RollupConfig config = SnapshotTestConfig();
+  ManualClock clock;
+  HostRollups one(config, clock);
+  one.Consume(Batch(flows));
+  one.Flush();
+  const std::string want = Ndjson(one.TakeClosed());
+  ASSERT_GT(one.stats().late_flows, 100u);
+  ASSERT_GT(one.stats().overflow_hosts, 0u);
+  ASSERT_NE(want.find("\"peers_contacted_sketch\":\"02"), std::string::npos);  // HyperLogLog
+
+  for (const size_t cut : {size_t{0}, size_t{1}, size_t{17}, size_t{1000}, size_t{2222},
+                           size_t{2999}, size_t{3000}}) {
+    SCOPED_TRACE(cut);
+    const std::vector<TestFlow> a(flows.begin(), flows.begin() + cut);
+    const std::vector<TestFlow> b(flows.begin() + cut, flows.end());
+    HostRollups r1(config, clock);
+    if (!a.empty()) r1.Consume(Batch(a));
+    std::string got = Ndjson(r1.TakeClosed());
+    HostRollups r2(config, clock);
+    ASSERT_TRUE(r2.MergeState(r1.SaveState()).ok());
+    if (!b.empty()) r2.Consume(Batch(b));
+    r2.Flush();
+    got += Ndjson(r2.TakeClosed());
+    EXPECT_EQ(got, want);
+    ExpectSameStats(r2.stats(), one.stats());
+  }
+}
+
+// Two live processes that each consumed half of a stream (interleaved, all
+// within lateness) merge into one with the sums of one process and distinct
+// counts that are the DistinctCounter merge of the halves.
+TEST(HostRollupsStateTest, MergingDisjointHalvesSumsAndMergesSketches) {
+  RollupConfig config = SnapshotTestConfig();
+  config.lateness_ms = 3600000;  // nothing is late in either half
+  config.max_hosts_per_window = 1000;
+  const std::vector<TestFlow> flows = RandomFlows(2000, 11, 100, 30000);
+  std::vector<TestFlow> even, odd;
+  for (size_t i = 0; i < flows.size(); ++i) (i % 2 == 0 ? even : odd).push_back(flows[i]);
+  ManualClock clock;
+  HostRollups p1(config, clock), p2(config, clock), merged(config, clock), one(config, clock);
+  p1.Consume(Batch(even));
+  p2.Consume(Batch(odd));
+  one.Consume(Batch(flows));
+  ASSERT_TRUE(merged.MergeState(p1.SaveState()).ok());
+  ASSERT_TRUE(merged.MergeState(p2.SaveState()).ok());
+  EXPECT_EQ(merged.stats().flows, 2000u);
+  merged.Flush();
+  one.Flush();
+  p1.Flush();
+  p2.Flush();
+  const auto got = merged.TakeClosed();
+  const auto want = one.TakeClosed();
+  EXPECT_EQ(Ndjson(got), Ndjson(want));
+  EXPECT_EQ(merged.stats().late_flows, 0u);
+
+  const auto half1 = p1.TakeClosed();
+  const auto half2 = p2.TakeClosed();
+  size_t hll = 0;
+  for (const HostRollupRecord& r : got) {
+    const HostRollupRecord* x = Find(half1, r.window_start_ms, r.host);
+    const HostRollupRecord* y = Find(half2, r.window_start_ms, r.host);
+    ASSERT_TRUE(x != nullptr || y != nullptr) << r.host;
+    EXPECT_EQ(r.flows_as_src, (x ? x->flows_as_src : 0) + (y ? y->flows_as_src : 0));
+    EXPECT_EQ(r.bytes_sent, (x ? x->bytes_sent : 0) + (y ? y->bytes_sent : 0));
+    EXPECT_EQ(r.pkts_received, (x ? x->pkts_received : 0) + (y ? y->pkts_received : 0));
+    DistinctCounter c(config.distinct);
+    for (const HostRollupRecord* part : {x, y}) {
+      if (part == nullptr) continue;
+      auto d = DistinctCounter::Deserialize(part->peers_contacted_sketch, config.distinct);
+      ASSERT_TRUE(d.ok());
+      ASSERT_TRUE(c.Merge(*d).ok());
+    }
+    EXPECT_EQ(r.peers_contacted_sketch, c.Serialize());
+    EXPECT_EQ(r.peers_contacted, c.Count());
+    if (!c.is_exact()) ++hll;
+  }
+  EXPECT_GT(hll, 0u);
+}
+
+TEST(HostRollupsStateTest, EmptyState) {
+  ManualClock clock;
+  HostRollups empty(RollupConfig{}, clock);
+  const std::string bytes = empty.SaveState();
+  EXPECT_LT(bytes.size(), 32u);
+  HostRollups r(RollupConfig{}, clock);
+  ASSERT_TRUE(r.MergeState(bytes).ok());
+  EXPECT_EQ(r.SaveState(), bytes);
+  EXPECT_EQ(r.stats().watermark_ms, INT64_MIN);
+  clock.AdvanceMs(3600000);
+  r.Tick();
+  r.Flush();
+  EXPECT_TRUE(r.TakeClosed().empty());
+  EXPECT_EQ(r.stats().idle_advances, 0u);
+}
+
+TEST(HostRollupsStateTest, SaveMergeSaveRoundTrip) {
+  const RollupConfig config = SnapshotTestConfig();
+  ManualClock clock;
+  HostRollups r1(config, clock);
+  r1.Consume(Batch(RandomFlows(1500, 3, 200, 180000)));
+  const std::string bytes = r1.SaveState();
+  HostRollups r2(config, clock);
+  ASSERT_TRUE(r2.MergeState(bytes).ok());
+  EXPECT_EQ(r2.SaveState(), bytes);
+  ExpectSameStats(r2.stats(), r1.stats());
+}
+
+TEST(HostRollupsStateTest, MergingItselfDoublesSumsNotDistinctCounts) {
+  ManualClock clock;
+  HostRollups r(RollupConfig{}, clock);
+  r.Consume(Batch({{.dst_port = 80, .in_bytes = 100, .in_pkts = 2, .duration = 10},
+                   {.dst = "10.0.0.3", .dst_port = 443, .in_bytes = 50, .duration = 40}}));
+  ASSERT_TRUE(r.MergeState(r.SaveState()).ok());
+  EXPECT_EQ(r.stats().flows, 4u);
+  r.Flush();
+  const auto rs = r.TakeClosed();
+  const HostRollupRecord* a = Find(rs, kT0, kA);
+  ASSERT_NE(a, nullptr);
+  EXPECT_EQ(a->flows_as_src, 4);
+  EXPECT_EQ(a->bytes_sent, 300);
+  EXPECT_EQ(a->pkts_sent, 4);
+  EXPECT_EQ(a->peers_contacted, 2u);
+  EXPECT_EQ(a->dst_ports_contacted, 2u);
+  EXPECT_EQ(a->avg_duration_ms, 25.0);
+  EXPECT_EQ(a->probes, std::vector<std::string>{"p1"});
+}
+
+TEST(HostRollupsStateTest, MergedWatermarkClosesWindowsAndIdleClockRestarts) {
+  ManualClock clock;
+  RollupConfig config;
+  HostRollups old_process(config, clock);
+  old_process.Consume(Batch({{.start = kT0}}));
+  HostRollups r(config, clock);
+  r.Consume(Batch({{.src = "10.0.0.7", .start = kT0 + 10 * kMin}}));
+  ASSERT_TRUE(r.TakeClosed().empty());
+  // The snapshot's window ended long before r's watermark: it closes at once.
+  ASSERT_TRUE(r.MergeState(old_process.SaveState()).ok());
+  const auto rs = r.TakeClosed();
+  ASSERT_EQ(rs.size(), 2u);
+  EXPECT_EQ(rs[0].window_start_ms, kT0);
+  EXPECT_EQ(r.stats().windows_closed, 1u);
+
+  // A snapshot with a later watermark moves ours, and the idle clock restarts.
+  HostRollups newer(config, clock);
+  newer.Consume(Batch({{.start = kT0 + 20 * kMin}}));
+  clock.AdvanceMs(config.idle_timeout_ms * 5);
+  ASSERT_TRUE(r.MergeState(newer.SaveState()).ok());
+  EXPECT_EQ(r.stats().watermark_ms, kT0 + 20 * kMin - config.lateness_ms);
+  EXPECT_EQ(r.TakeClosed().size(), 2u);  // the window of 10.0.0.7
+  clock.AdvanceMs(config.idle_timeout_ms - 1);
+  r.Tick();
+  EXPECT_EQ(r.stats().idle_advances, 0u);
+  clock.AdvanceMs(1);
+  r.Tick();
+  EXPECT_EQ(r.stats().idle_advances, 1u);
+}
+
+TEST(HostRollupsStateTest, HostCapHoldsOnMerge) {
+  ManualClock clock;
+  RollupConfig config;
+  HostRollups full(config, clock);
+  full.Consume(Batch({{.src = "10.0.0.5", .dst = "10.0.0.6", .in_bytes = 10}}));
+  config.max_hosts_per_window = 1;
+  HostRollups small(config, clock);
+  ASSERT_TRUE(small.MergeState(full.SaveState()).ok());
+  small.Flush();
+  const auto rs = small.TakeClosed();
+  ASSERT_EQ(rs.size(), 2u);
+  EXPECT_EQ(rs[0].host, "10.0.0.5");
+  EXPECT_EQ(rs[1].host, HostRollupRecord::kOtherHost);
+  EXPECT_EQ(rs[1].bytes_received, 10);
+  EXPECT_EQ(small.stats().overflow_hosts, 1u);
+}
+
+TEST(HostRollupsStateTest, OtherConfigIsInvalidArgument) {
+  ManualClock clock;
+  HostRollups a(RollupConfig{}, clock);
+  RollupConfig other;
+  other.window_ms = 30000;
+  HostRollups b(other, clock);
+  const Status st = b.MergeState(a.SaveState());
+  EXPECT_EQ(st.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(st.message().find("window_ms 60000"), std::string::npos) << st.message();
+}
+
+// Truncations and many random corruptions of a real snapshot: an error
+// (or, for some flips, a valid other state), never a crash or a read out of
+// bounds (ASan), and on error the state is unchanged.
+TEST(HostRollupsStateTest, BadBytesAreErrorsAndLeaveTheStateUnchanged) {
+  const RollupConfig config = SnapshotTestConfig();
+  ManualClock clock;
+  HostRollups source(config, clock);
+  source.Consume(Batch(RandomFlows(120, 5, 200, 180000)));
+  const std::string good = source.SaveState();
+  ASSERT_GT(good.size(), 1000u);
+
+  HostRollups target(config, clock);
+  target.Consume(Batch({{.start = kT0}}));
+  const std::string before = target.SaveState();
+  // Every prefix of the header and first windows and of the end, every 13th
+  // in between (each is a full decode: all of them take too long under ASan).
+  for (size_t n = 0; n < good.size(); n += (n < 600 || n + 100 > good.size()) ? 1 : 13) {
+    const Status st = target.MergeState(std::string_view(good).substr(0, n));
+    ASSERT_EQ(st.code(), StatusCode::kCorruption) << n;
+    ASSERT_EQ(target.SaveState(), before) << n;
+  }
+  EXPECT_EQ(target.MergeState(good + '\0').code(), StatusCode::kCorruption);
+  const Status magic = target.MergeState("FLHX");
+  EXPECT_NE(magic.message().find("magic"), std::string::npos) << magic.message();
+
+  uint64_t rng = 99;
+  const auto next = [&](uint64_t n) {
+    rng = rng * 6364136223846793005ULL + 1442695040888963407ULL;
+    return (rng >> 33) % n;
+  };
+  size_t errors = 0;
+  for (int i = 0; i < 800; ++i) {
+    std::string bad = good;
+    const uint64_t flips = 1 + next(3);
+    for (uint64_t f = 0; f < flips; ++f) bad[next(bad.size())] ^= static_cast<char>(1 + next(255));
+    HostRollups r(config, clock);
+    r.Consume(Batch({{.start = kT0}}));
+    const Status st = r.MergeState(bad);
+    if (!st.ok()) {
+      ++errors;
+      ASSERT_TRUE(st.code() == StatusCode::kCorruption ||
+                  st.code() == StatusCode::kInvalidArgument)
+          << st.ToString();
+      ASSERT_EQ(r.SaveState(), before);
+    } else {
+      r.Flush();  // whatever it decoded closes without trouble
+      (void)r.TakeClosed();
+    }
+  }
+  EXPECT_GT(errors, 300u);
 }
 
 }  // namespace
