@@ -1,9 +1,11 @@
 #include "stream/distinct_counter.h"
 
 #include <algorithm>
+#include <bit>
 #include <cassert>
 #include <cmath>
-#include <iterator>
+#include <cstring>
+#include <utility>
 
 #include <fmt/format.h>
 
@@ -18,8 +20,8 @@ uint64_t LoadU64Le(const char* p) {
   return v;
 }
 
-void AppendU64Le(std::string& out, uint64_t v) {
-  for (int i = 0; i < 8; ++i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+void StoreU64Le(char* p, uint64_t v) {
+  for (int i = 0; i < 8; ++i) p[i] = static_cast<char>((v >> (8 * i)) & 0xff);
 }
 
 }  // namespace
@@ -42,22 +44,111 @@ DistinctCounter::DistinctCounter(DistinctCounterConfig config) : config_(config)
   assert(config_.Validate().ok());
 }
 
+DistinctCounter::DistinctCounter(const DistinctCounter& other)
+    : config_(other.config_),
+      slots_(other.slots_),
+      small_{other.small_[0], other.small_[1]},
+      exact_count_(other.exact_count_),
+      has_zero_(other.has_zero_),
+      hll_(other.hll_ ? std::make_unique<HyperLogLog>(*other.hll_) : nullptr) {}
+
+DistinctCounter& DistinctCounter::operator=(const DistinctCounter& other) {
+  if (this != &other) *this = DistinctCounter(other);
+  return *this;
+}
+
+DistinctCounter::~DistinctCounter() = default;
+
 void DistinctCounter::Add(uint64_t hash) {
   if (hll_) {
     hll_->Add(hash);
     return;
   }
-  auto it = std::lower_bound(exact_.begin(), exact_.end(), hash);
-  if (it != exact_.end() && *it == hash) return;
-  exact_.insert(it, hash);
-  if (exact_.size() > config_.exact_limit) SwitchToHyperLogLog();
+  if (Insert(hash) && exact_count_ > config_.exact_limit) SwitchToHyperLogLog();
+}
+
+bool DistinctCounter::Insert(uint64_t hash) {
+  if (hash == 0) {
+    if (has_zero_) return false;
+    has_zero_ = true;
+    ++exact_count_;
+    return true;
+  }
+  if (slots_.empty()) {
+    for (uint64_t& s : small_) {
+      if (s == hash) return false;
+      if (s == 0) {
+        s = hash;
+        ++exact_count_;
+        return true;
+      }
+    }
+    Grow();  // moves small_ into the table
+  }
+  // Grow first, at 3/4 full, so that a probe always meets an empty slot.
+  if ((exact_count_ + 1) * 4 > slots_.size() * 3) Grow();
+  const size_t mask = slots_.size() - 1;
+  for (size_t i = hash & mask;; i = (i + 1) & mask) {
+    if (slots_[i] == hash) return false;
+    if (slots_[i] == 0) {
+      slots_[i] = hash;
+      ++exact_count_;
+      return true;
+    }
+  }
+}
+
+void DistinctCounter::Grow() {
+  const bool from_small = slots_.empty();
+  const size_t capacity = from_small ? 8 : slots_.size() * 2;
+  const std::vector<uint64_t> old = std::exchange(slots_, std::vector<uint64_t>(capacity));
+  const size_t mask = slots_.size() - 1;
+  const auto place = [&](uint64_t h) {
+    if (h == 0) return;
+    size_t i = h & mask;
+    while (slots_[i] != 0) i = (i + 1) & mask;
+    slots_[i] = h;
+  };
+  for (const uint64_t h : old) place(h);
+  if (from_small) {
+    for (uint64_t& h : small_) place(std::exchange(h, 0));
+  }
+}
+
+template <typename F>
+void DistinctCounter::ForEachNonZero(F f) const {
+  if (slots_.empty()) {
+    for (const uint64_t h : small_) {
+      if (h != 0) f(h);
+    }
+    return;
+  }
+  for (const uint64_t h : slots_) {
+    if (h != 0) f(h);
+  }
+}
+
+void DistinctCounter::AppendExact(std::vector<uint64_t>& out) const {
+  if (has_zero_) out.push_back(0);
+  ForEachNonZero([&](uint64_t h) { out.push_back(h); });
+}
+
+std::vector<uint64_t> DistinctCounter::exact_hashes() const {
+  std::vector<uint64_t> out;
+  out.reserve(exact_count_);
+  AppendExact(out);
+  std::sort(out.begin(), out.end());
+  return out;
 }
 
 void DistinctCounter::SwitchToHyperLogLog() {
-  hll_.emplace(config_.precision);
-  for (uint64_t h : exact_) hll_->Add(h);
-  exact_.clear();
-  exact_.shrink_to_fit();
+  hll_ = std::make_unique<HyperLogLog>(config_.precision);
+  if (has_zero_) hll_->Add(0);
+  ForEachNonZero([&](uint64_t h) { hll_->Add(h); });
+  slots_ = {};
+  small_[0] = small_[1] = 0;
+  exact_count_ = 0;
+  has_zero_ = false;
 }
 
 Status DistinctCounter::Merge(const DistinctCounter& other) {
@@ -69,39 +160,60 @@ Status DistinctCounter::Merge(const DistinctCounter& other) {
     if (!hll_) SwitchToHyperLogLog();
     return hll_->Merge(*other.hll_);
   }
-  if (hll_) {
-    for (uint64_t h : other.exact_) hll_->Add(h);
-    return Status::Ok();
-  }
-  std::vector<uint64_t> merged;
-  merged.reserve(exact_.size() + other.exact_.size());
-  std::set_union(exact_.begin(), exact_.end(), other.exact_.begin(), other.exact_.end(),
-                 std::back_inserter(merged));
-  exact_ = std::move(merged);
-  if (exact_.size() > config_.exact_limit) SwitchToHyperLogLog();
+  if (&other == this) return Status::Ok();  // idempotent
+  if (other.has_zero_) Add(0);
+  // Add() switches at the bound and then adds the rest to the sketch: the
+  // same registers as a switch after the whole union, in any order.
+  other.ForEachNonZero([&](uint64_t h) { Add(h); });
   return Status::Ok();
 }
 
 double DistinctCounter::Estimate() const {
-  return hll_ ? hll_->Estimate() : static_cast<double>(exact_.size());
+  return hll_ ? hll_->Estimate() : static_cast<double>(exact_count_);
 }
 
 uint64_t DistinctCounter::Count() const {
-  return hll_ ? static_cast<uint64_t>(std::llround(hll_->Estimate())) : exact_.size();
+  return hll_ ? static_cast<uint64_t>(std::llround(hll_->Estimate())) : exact_count_;
 }
 
 std::string DistinctCounter::Serialize() const {
   std::string out;
   if (hll_) {
-    out.push_back(static_cast<char>(kTagHyperLogLog));
-    out += hll_->Serialize();
+    // [tag][HyperLogLog::Serialize()], written in place: no 4 KiB temporary.
+    const std::vector<uint8_t>& registers = hll_->registers();
+    out.resize(3 + registers.size());
+    out[0] = static_cast<char>(kTagHyperLogLog);
+    out[1] = static_cast<char>(HyperLogLog::kFormatVersion);
+    out[2] = static_cast<char>(hll_->precision());
+    std::memcpy(out.data() + 3, registers.data(), registers.size());
     return out;
   }
-  out.reserve(3 + 8 * exact_.size());
-  out.push_back(static_cast<char>(kTagExact));
-  out.push_back(static_cast<char>(kExactVersion));
-  out.push_back(static_cast<char>(config_.precision));
-  for (uint64_t h : exact_) AppendU64Le(out, h);
+  // Sorted here, once, rather than on every Add(). A small counter (most of
+  // them) sorts on the stack.
+  constexpr size_t kStackHashes = 32;
+  uint64_t stack[kStackHashes];
+  std::vector<uint64_t> heap;
+  uint64_t* sorted = stack;
+  if (exact_count_ > kStackHashes) {
+    heap.reserve(exact_count_);
+    AppendExact(heap);
+    sorted = heap.data();
+  } else {
+    size_t k = 0;
+    if (has_zero_) stack[k++] = 0;
+    ForEachNonZero([&](uint64_t h) { stack[k++] = h; });
+  }
+  std::sort(sorted, sorted + exact_count_);
+  out.resize(3 + 8 * size_t{exact_count_});
+  out[0] = static_cast<char>(kTagExact);
+  out[1] = static_cast<char>(kExactVersion);
+  out[2] = static_cast<char>(config_.precision);
+  char* p = out.data() + 3;
+  if constexpr (std::endian::native == std::endian::little) {
+    if (exact_count_ > 0) std::memcpy(p, sorted, 8 * size_t{exact_count_});
+  } else {
+    for (size_t i = 0; i < exact_count_; ++i) StoreU64Le(p + 8 * i, sorted[i]);
+  }
   return out;
 }
 
@@ -118,7 +230,7 @@ Result<DistinctCounter> DistinctCounter::Deserialize(std::string_view bytes,
           "distinct counter: sketch of precision {}, expected {}", hll.precision(),
           config.precision));
     }
-    counter.hll_ = std::move(hll);
+    counter.hll_ = std::make_unique<HyperLogLog>(std::move(hll));
     return counter;
   }
   if (tag != kTagExact) {
@@ -150,20 +262,23 @@ Result<DistinctCounter> DistinctCounter::Deserialize(std::string_view bytes,
     return Status::InvalidArgument(fmt::format(
         "distinct counter: {} exact hashes, above exact_limit {}", n, config.exact_limit));
   }
-  counter.exact_.reserve(n);
+  uint64_t prev = 0;
   for (size_t i = 0; i < n; ++i) {
     const uint64_t h = LoadU64Le(bytes.data() + 3 + 8 * i);
-    if (!counter.exact_.empty() && h <= counter.exact_.back()) {
+    if (i > 0 && h <= prev) {
       return Status::Corruption(
           fmt::format("distinct counter: exact hash {} not above the one before it", i));
     }
-    counter.exact_.push_back(h);
+    prev = h;
+    counter.Insert(h);
   }
   return counter;
 }
 
 bool operator==(const DistinctCounter& a, const DistinctCounter& b) {
-  return a.config_.precision == b.config_.precision && a.exact_ == b.exact_ && a.hll_ == b.hll_;
+  return a.config_.precision == b.config_.precision && a.exact_count_ == b.exact_count_ &&
+         (a.hll_ == nullptr) == (b.hll_ == nullptr) && (a.hll_ == nullptr || *a.hll_ == *b.hll_) &&
+         a.exact_hashes() == b.exact_hashes();
 }
 
 }  // namespace flowlake

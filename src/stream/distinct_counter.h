@@ -1,10 +1,12 @@
 // DistinctCounter: exact distinct counts up to a bound, then HyperLogLog.
 //
 // Built for per-host, per-window rollups: there can be 100k of them, and most
-// hosts see few distinct peers or ports, so a counter starts as a sorted
-// vector of the 64-bit hashes it has seen (8 bytes a value, nothing until the
-// first Add) and turns into a HyperLogLog of 2^precision bytes the moment it
-// would hold more than `exact_limit` hashes, inserting the hashes it kept.
+// hosts see few distinct peers or ports, so a counter starts as a small set
+// of the 64-bit hashes it has seen (two inline, then an open-addressing
+// table of 8 slots of 8 bytes, doubling at 3/4 full) and turns into a
+// HyperLogLog of 2^precision bytes the moment it would hold more than
+// `exact_limit` hashes, inserting the hashes it kept. The set is sorted only
+// when read in order (Serialize(), exact_hashes()): Add() is one probe.
 //
 // "Exact" means exact over hashes: two values whose 64-bit hashes collide
 // count once (at 256 values the chance is ~2^-48).
@@ -16,7 +18,7 @@
 #pragma once
 
 #include <cstdint>
-#include <optional>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -29,9 +31,10 @@ namespace flowlake {
 struct DistinctCounterConfig {
   // 4096 registers, 1.6% standard error.
   int precision = HyperLogLog::kDefaultPrecision;
-  // 256 hashes take at most 2 KiB, half of the 4 KiB of registers they are
-  // replaced by, and at 256 values linear counting over 4096 registers is
-  // already within ~1.1% (one standard error), so the switch does not jump.
+  // 256 hashes take at most a 4 KiB table, no more than the 4 KiB of
+  // registers they are replaced by, and at 256 values linear counting over
+  // 4096 registers is already within ~1.1% (one standard error), so the
+  // switch does not jump.
   uint32_t exact_limit = 256;
 
   // InvalidArgument unless precision is in [4, 18] and
@@ -46,6 +49,11 @@ class DistinctCounter {
 
   // config must Validate() (asserted): validate it at start-up.
   explicit DistinctCounter(DistinctCounterConfig config = {});
+  DistinctCounter(const DistinctCounter& other);
+  DistinctCounter& operator=(const DistinctCounter& other);
+  DistinctCounter(DistinctCounter&&) noexcept = default;
+  DistinctCounter& operator=(DistinctCounter&&) noexcept = default;
+  ~DistinctCounter();
 
   // Adds one hashed value (stream/hash.h).
   void Add(uint64_t hash);
@@ -58,13 +66,13 @@ class DistinctCounter {
   uint64_t Count() const;
   // The HyperLogLog estimate unrounded, or the exact count.
   double Estimate() const;
-  bool is_exact() const { return !hll_.has_value(); }
+  bool is_exact() const { return hll_ == nullptr; }
 
   const DistinctCounterConfig& config() const { return config_; }
   // The kept hashes, ascending (empty once not exact).
-  const std::vector<uint64_t>& exact_hashes() const { return exact_; }
+  std::vector<uint64_t> exact_hashes() const;
   // The sketch once not exact, else nullptr.
-  const HyperLogLog* hyperloglog() const { return hll_ ? &*hll_ : nullptr; }
+  const HyperLogLog* hyperloglog() const { return hll_.get(); }
 
   // Exact:       [0x01][version = 1][precision][n x uint64 little-endian, ascending]
   // HyperLogLog: [0x02][HyperLogLog::Serialize()]
@@ -80,10 +88,29 @@ class DistinctCounter {
 
  private:
   void SwitchToHyperLogLog();
+  // Exact mode: inserts `hash` if new; true if it was.
+  bool Insert(uint64_t hash);
+  void Grow();
+  // The kept hashes, in table order.
+  void AppendExact(std::vector<uint64_t>& out) const;
+  // Calls f(hash) for every kept hash but 0.
+  template <typename F>
+  void ForEachNonZero(F f) const;
 
   DistinctCounterConfig config_;
-  std::vector<uint64_t> exact_;     // ascending, unique; empty once hll_ is set
-  std::optional<HyperLogLog> hll_;  // set once the exact bound was passed
+  // Exact mode: the first two hashes other than 0 are kept in small_ (most
+  // counters never see a third: no allocation); from the third on, in slots_,
+  // open addressing with linear probing over the low bits of the hash. Slot
+  // value 0 is "empty", so the hash 0 is kept in has_zero_. slots_ is empty
+  // while small_ is used and once hll_ is set.
+  std::vector<uint64_t> slots_;
+  uint64_t small_[2] = {0, 0};
+  uint32_t exact_count_ = 0;  // hashes kept, including 0
+  bool has_zero_ = false;
+  // Set once the exact bound was passed. A pointer, not an optional: a rollup
+  // window holds three counters per host, most never leave exact mode, and a
+  // smaller counter means fewer cache misses per flow.
+  std::unique_ptr<HyperLogLog> hll_;
 };
 
 }  // namespace flowlake

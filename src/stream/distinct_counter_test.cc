@@ -2,8 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <string>
+#include <vector>
 
 #include "stream/hash.h"
 
@@ -185,6 +187,53 @@ TEST(DistinctCounterTest, DeserializeRejectsBadInput) {
     EXPECT_EQ(r.status().code(), c.code) << c.name;
     EXPECT_EQ(r.status().message(), c.message) << c.name;
   }
+}
+
+// The exact set is unordered inside (two hashes inline, then a hash table);
+// Serialize() must still give the format's bytes: the hashes ascending,
+// little-endian, whatever the order of the Adds, the hash 0 included.
+TEST(DistinctCounterTest, SerializeIsSortedWhateverTheAddOrder) {
+  for (const uint64_t n : {0u, 1u, 2u, 3u, 9u, 100u, 256u}) {
+    std::vector<uint64_t> values;
+    for (uint64_t i = 0; i < n; ++i) values.push_back(i == 1 ? 0 : Value(9, i));
+    std::vector<uint64_t> sorted = values;
+    std::sort(sorted.begin(), sorted.end());
+    std::string want = {'\x01', '\x01', '\x0c'};
+    for (const uint64_t h : sorted) {
+      for (int b = 0; b < 8; ++b) want.push_back(static_cast<char>((h >> (8 * b)) & 0xff));
+    }
+    DistinctCounter forward, backward;
+    for (const uint64_t h : values) forward.Add(h);
+    for (auto it = values.rbegin(); it != values.rend(); ++it) {
+      backward.Add(*it);
+      backward.Add(*it);
+    }
+    EXPECT_EQ(forward.Serialize(), want) << n;
+    EXPECT_EQ(backward.Serialize(), want) << n;
+    EXPECT_EQ(forward.exact_hashes(), sorted) << n;
+    EXPECT_EQ(forward.Count(), n);
+    EXPECT_TRUE(forward == backward) << n;
+    auto back = DistinctCounter::Deserialize(want);
+    ASSERT_TRUE(back.ok()) << n;
+    EXPECT_TRUE(*back == forward) << n;
+  }
+}
+
+TEST(DistinctCounterTest, CopiesAreIndependent) {
+  DistinctCounter exact = Fill(4, 0, 10);
+  DistinctCounter copy = exact;
+  copy.Add(Value(4, 99));
+  EXPECT_EQ(exact.Count(), 10u);
+  EXPECT_EQ(copy.Count(), 11u);
+  DistinctCounter sketch = Fill(4, 0, 1000);
+  copy = sketch;
+  copy.Add(Value(5, 1));
+  copy.Add(Value(5, 2));
+  EXPECT_FALSE(copy.is_exact());
+  EXPECT_EQ(sketch, Fill(4, 0, 1000));
+  EXPECT_TRUE(copy.Merge(copy).ok());  // merging itself changes nothing
+  EXPECT_EQ(exact.Merge(exact).ok(), true);
+  EXPECT_EQ(exact.Count(), 10u);
 }
 
 }  // namespace

@@ -430,6 +430,10 @@ void HostRollups::CloseWindow(std::map<int64_t, Window>::iterator it) {
     closed_.push_back(std::move(r));
     ++stats_.records;
   };
+  // At most one growth per window, still geometric (windows close one by
+  // one into the same queue).
+  const size_t needed = closed_.size() + window.entries.size() + 1;
+  if (needed > closed_.capacity()) closed_.reserve(std::max(needed, 2 * closed_.capacity()));
   std::vector<Window::HostEntry*> sorted;
   sorted.reserve(window.entries.size());
   for (Window::HostEntry& e : window.entries) sorted.push_back(&e);
