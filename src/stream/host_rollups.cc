@@ -333,6 +333,8 @@ void HostRollups::ConsumeRow(const FlowBatch& batch, size_t row) {
       auto it = std::find_if(h.l7_bytes.begin(), h.l7_bytes.end(),
                              [&](const auto& e) { return e.first == l7; });
       if (it == h.l7_bytes.end()) {
+        // A host sees a few names: one allocation for them, not one per doubling.
+        if (h.l7_bytes.empty()) h.l7_bytes.reserve(4);
         h.l7_bytes.emplace_back(std::string(l7), ib + ob);
       } else {
         it->second += ib + ob;
