@@ -5,7 +5,7 @@
 #include <cassert>
 #include <chrono>
 #include <cmath>
-#include <unordered_map>
+#include <map>
 #include <utility>
 
 #include <fmt/format.h>
@@ -95,14 +95,16 @@ void AppendIp(std::string& out, const Ip& ip) {
 struct Key {
   std::array<uint64_t, 5> w{};
   friend bool operator==(const Key&, const Key&) = default;
+  friend bool operator<(const Key& a, const Key& b) { return a.w < b.w; }
 };
 
 Key MakeKey(const Ip& a, const Ip& b = {}, uint64_t extra = 0) {
   return Key{{a.hi, a.lo, b.hi, b.lo, extra}};
 }
 
-// In-memory only (never persisted), so it may change freely; inline
-// because it runs several times per flow.
+// Never persisted (a snapshot lists entries in slot order, but a reader
+// does not rely on the order), so it may change freely; inline because it
+// runs several times per flow.
 inline uint64_t HashKey(const Key& k) {
   uint64_t h = 0x9e3779b97f4a7c15ULL;
   for (const uint64_t w : k.w) h = (h ^ w) * 0xbf58476d1ce4e5b9ULL + (h >> 29);
@@ -112,10 +114,6 @@ inline uint64_t HashKey(const Key& k) {
   h *= 0xc4ceb9fe1a85ec53ULL;
   return h ^ (h >> 33);
 }
-
-struct KeyHash {
-  size_t operator()(const Key& k) const { return HashKey(k); }
-};
 
 // Open addressing with linear probing over fixed-size keys: no allocation
 // per insert (the slot array doubles at half load), no erase (a window's
@@ -148,6 +146,41 @@ class FlatMap {
 
   size_t size() const { return size_; }
 
+  // The value of `key`, or nullptr.
+  V* FindOrNull(const Key& key) {
+    if (slots_.empty()) return nullptr;
+    const size_t mask = slots_.size() - 1;
+    for (size_t i = HashKey(key) & mask;; i = (i + 1) & mask) {
+      if (!slots_[i].used) return nullptr;
+      if (slots_[i].key == key) return &slots_[i].value;
+    }
+  }
+
+  // Room for `n` entries without growing: the capacity FindOrInsert would
+  // have reached after n inserts.
+  void Reserve(size_t n) {
+    size_t capacity = 16;
+    while (2 * n > capacity) capacity *= 2;
+    if (capacity > slots_.size()) Rehash(capacity);
+  }
+
+  // Calls f(key, value) for every entry in slot order, starting after an
+  // empty slot. Inserting the entries in this order into an empty table
+  // Reserve()d for size() entries gives this very layout (with linear
+  // probing, every slot between a key's home slot and its own is visited
+  // before it), so a restored table saves to the same bytes.
+  template <typename Fn>
+  void ForEachInLayoutOrder(Fn&& f) const {
+    if (size_ == 0) return;
+    const size_t mask = slots_.size() - 1;
+    size_t empty = 0;
+    while (slots_[empty].used) ++empty;  // exists: at most half full
+    for (size_t n = 1; n <= slots_.size(); ++n) {
+      const Slot& s = slots_[(empty + n) & mask];
+      if (s.used) f(s.key, s.value);
+    }
+  }
+
  private:
   struct Slot {
     Key key;
@@ -162,8 +195,10 @@ class FlatMap {
     }
   }
 
-  void Grow() {
-    std::vector<Slot> old = std::exchange(slots_, std::vector<Slot>(slots_.size() * 2));
+  void Grow() { Rehash(slots_.size() * 2); }
+
+  void Rehash(size_t capacity) {
+    std::vector<Slot> old = std::exchange(slots_, std::vector<Slot>(capacity));
     const size_t mask = slots_.size() - 1;
     for (Slot& s : old) {
       if (!s.used) continue;
@@ -371,9 +406,11 @@ struct Detectors::Window {
   FlatMap<Present> suspicious;           // (src, dst, port)
 };
 
-// The last window start each (type, key) fired in.
+// The last window start each (type, key) fired in. Ordered, so that
+// SaveState() writes it in a canonical order without sorting; it holds only
+// the keys that fired within cooldown_ms, and is touched only when firing.
 struct Detectors::Cooldowns {
-  std::array<std::unordered_map<Key, int64_t, KeyHash>, kDetectionTypeCount> last_fired;
+  std::array<std::map<Key, int64_t>, kDetectionTypeCount> last_fired;
 };
 
 Detectors::Detectors(DetectorConfig config, const Clock& clock)
@@ -495,6 +532,7 @@ void Detectors::ConsumeRow(const FlowBatch& batch, size_t row) {
                        });
 
   // Per flow, never per batch: batch boundaries must not change the output.
+  if (!max_start_ms_ || r.start_ms > *max_start_ms_) max_start_ms_ = r.start_ms;
   if (watermark_.AfterFlow(r.start_ms)) CloseWindows();
 }
 
@@ -813,5 +851,486 @@ void Detectors::Flush() {
 }
 
 std::vector<DetectionEvent> Detectors::TakeEvents() { return std::exchange(events_, {}); }
+
+// --- State snapshots (docs/detections.md, "State snapshots") -------------
+
+namespace {
+
+constexpr std::string_view kStateMagic = "FLDS";
+constexpr uint64_t kStateVersion = 1;
+// Window starts, the watermark and the max start: far enough from the int64
+// limits that the window arithmetic (start + window_ms, max - lateness,
+// last fired + cooldown_ms) cannot overflow on a corrupt value.
+constexpr int64_t kStateTimeLimitMs = int64_t{1} << 61;
+
+void PutVarint(std::string& out, uint64_t v) {
+  char buf[10];
+  size_t n = 0;
+  while (v >= 0x80) {
+    buf[n++] = static_cast<char>((v & 0x7f) | 0x80);
+    v >>= 7;
+  }
+  buf[n++] = static_cast<char>(v);
+  out.append(buf, n);
+}
+void PutSigned(std::string& out, int64_t v) {  // zigzag
+  PutVarint(out, (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63));
+}
+void PutKey(std::string& out, const Key& k) {
+  for (const uint64_t w : k.w) PutVarint(out, w);
+}
+void PutSample(std::string& out, uint16_t port) { PutVarint(out, port); }
+void PutSample(std::string& out, const Ip& ip) {
+  PutVarint(out, ip.hi);
+  PutVarint(out, ip.lo);
+}
+template <typename T>
+void PutSamples(std::string& out, const Smallest<T>& s) {
+  PutVarint(out, s.n);
+  for (size_t i = 0; i < s.n; ++i) PutSample(out, s.v[i]);
+}
+void PutValue(std::string&, const Present&) {}
+void PutValue(std::string& out, const Count& c) {
+  PutVarint(out, c.count);
+  PutVarint(out, c.done);
+}
+template <typename T>
+void PutValue(std::string& out, const Distinct<T>& d) {
+  PutVarint(out, d.count);
+  PutVarint(out, d.done);
+  PutSamples(out, d.samples);
+}
+void PutValue(std::string& out, const Volume& v) {
+  PutSigned(out, v.bytes);
+  PutSigned(out, v.pkts);
+  PutVarint(out, v.sources);
+  PutVarint(out, v.done);
+  PutSamples(out, v.samples);
+}
+template <typename V>
+void PutTable(std::string& out, const FlatMap<V>& table) {
+  PutVarint(out, table.size());
+  table.ForEachInLayoutOrder([&](const Key& key, const V& value) {
+    PutKey(out, key);
+    PutValue(out, value);
+  });
+}
+
+// The stats() counters a snapshot carries, in format order.
+template <typename Stats, typename Fn>
+constexpr void ForEachSavedStat(Stats& s, Fn&& f) {
+  f(s.flows);
+  f(s.flows_without_start);
+  f(s.late_flows);
+  f(s.events);
+  f(s.suppressed_by_cooldown);
+  f(s.keys_overflow);
+  f(s.windows_closed);
+  for (auto& n : s.events_by_type) f(n);
+  f(s.unparsed_ips);
+  f(s.blocklist_errors);
+  f(s.idle_advances);
+}
+constexpr uint64_t CountSavedStats() {
+  DetectorStats stats;
+  uint64_t n = 0;
+  ForEachSavedStat(stats, [&](uint64_t&) { ++n; });
+  return n;
+}
+constexpr uint64_t kSavedStats = CountSavedStats();
+static_assert(kSavedStats == 10 + kDetectionTypeCount);
+
+// Bounds-checked reading; the first failure is kept and every later read
+// fails, so callers may chain reads and check once.
+class StateReader {
+ public:
+  explicit StateReader(std::string_view bytes) : bytes_(bytes) {}
+
+  bool ok() const { return error_.empty(); }
+  size_t remaining() const { return bytes_.size() - pos_; }
+  const std::string& error() const { return error_; }
+  // What is being read, for error messages ("window 1764547200000 table
+  // vertical").
+  void set_context(std::string context) { context_ = std::move(context); }
+
+  bool Fail(std::string_view problem) {
+    if (ok()) {
+      error_ = fmt::format("detector state: {} at byte {}", problem, pos_);
+      if (!context_.empty()) fmt::format_to(std::back_inserter(error_), " ({})", context_);
+    }
+    return false;
+  }
+
+  bool Bytes(std::string_view expected, std::string_view what) {
+    if (!ok()) return false;
+    if (remaining() < expected.size() || bytes_.substr(pos_, expected.size()) != expected) {
+      return Fail(fmt::format("bad {}", what));
+    }
+    pos_ += expected.size();
+    return true;
+  }
+
+  bool Varint(uint64_t* v, std::string_view what) {
+    if (!ok()) return false;
+    uint64_t result = 0;
+    for (int shift = 0; shift < 64; shift += 7) {
+      if (pos_ == bytes_.size()) return Fail(fmt::format("truncated {}", what));
+      const uint8_t byte = static_cast<uint8_t>(bytes_[pos_++]);
+      if (shift == 63 && byte > 1) return Fail(fmt::format("overlong varint for {}", what));
+      result |= uint64_t{byte & 0x7fu} << shift;
+      if ((byte & 0x80) == 0) {
+        *v = result;
+        return true;
+      }
+    }
+    return Fail(fmt::format("overlong varint for {}", what));
+  }
+
+  bool Signed(int64_t* v, std::string_view what) {
+    uint64_t z = 0;
+    if (!Varint(&z, what)) return false;
+    *v = static_cast<int64_t>(z >> 1) ^ -static_cast<int64_t>(z & 1);
+    return true;
+  }
+
+  bool Bounded(uint64_t* v, uint64_t max, std::string_view what) {
+    if (!Varint(v, what)) return false;
+    if (*v > max) return Fail(fmt::format("{} {} above {}", what, *v, max));
+    return true;
+  }
+
+  bool Flag(bool* b, std::string_view what) {
+    uint64_t v = 0;
+    if (!Bounded(&v, 1, what)) return false;
+    *b = v == 1;
+    return true;
+  }
+
+  bool Time(int64_t* ms, std::string_view what) {
+    if (!Signed(ms, what)) return false;
+    if (*ms < -kStateTimeLimitMs || *ms > kStateTimeLimitMs) {
+      return Fail(fmt::format("{} {} out of range", what, *ms));
+    }
+    return true;
+  }
+
+  bool ReadKey(Key* k) {
+    for (uint64_t& w : k->w) {
+      if (!Varint(&w, "key")) return false;
+    }
+    return true;
+  }
+
+ private:
+  std::string_view bytes_;
+  size_t pos_ = 0;
+  std::string context_;
+  std::string error_;
+};
+
+bool ReadSample(StateReader& in, uint16_t* port) {
+  uint64_t v = 0;
+  if (!in.Bounded(&v, 65535, "sample port")) return false;
+  *port = static_cast<uint16_t>(v);
+  return true;
+}
+bool ReadSample(StateReader& in, Ip* ip) {
+  return in.Varint(&ip->hi, "sample address") && in.Varint(&ip->lo, "sample address");
+}
+template <typename T>
+bool ReadSamples(StateReader& in, Smallest<T>* s) {
+  uint64_t n = 0;
+  if (!in.Bounded(&n, kSamples, "sample count")) return false;
+  s->n = static_cast<uint8_t>(n);
+  for (size_t i = 0; i < n; ++i) {
+    if (!ReadSample(in, &s->v[i])) return false;
+    if (i > 0 && s->v[i] < s->v[i - 1]) return in.Fail("samples not in ascending order");
+  }
+  return true;
+}
+bool ReadValue(StateReader&, Present*) { return true; }
+bool ReadValue(StateReader& in, Count* c) {
+  return in.Varint(&c->count, "count") && in.Flag(&c->done, "fired marker");
+}
+template <typename T>
+bool ReadValue(StateReader& in, Distinct<T>* d) {
+  return in.Varint(&d->count, "count") && in.Flag(&d->done, "fired marker") &&
+         ReadSamples(in, &d->samples);
+}
+bool ReadValue(StateReader& in, Volume* v) {
+  if (!in.Signed(&v->bytes, "bytes") || !in.Signed(&v->pkts, "packets")) return false;
+  if (v->bytes < 0 || v->pkts < 0) return in.Fail("negative bytes or packets");
+  return in.Varint(&v->sources, "sources") && in.Flag(&v->done, "fired marker") &&
+         ReadSamples(in, &v->samples);
+}
+
+uint64_t SaturatingAdd(uint64_t a, uint64_t b) { return a > UINT64_MAX - b ? UINT64_MAX : a + b; }
+int64_t SaturatingAdd(int64_t a, int64_t b) {  // a, b >= 0
+  return a > INT64_MAX - b ? INT64_MAX : a + b;
+}
+
+// Adds `theirs`' samples to `ours`: all of them for a multiset (syn_flood
+// samples a source per flow), those not already present for a set.
+template <typename T>
+void MergeSamples(Smallest<T>& ours, const Smallest<T>& theirs, bool is_set) {
+  for (size_t i = 0; i < theirs.n; ++i) {
+    if (is_set && std::find(ours.v.begin(), ours.v.begin() + ours.n, theirs.v[i]) !=
+                      ours.v.begin() + ours.n) {
+      continue;
+    }
+    ours.Add(theirs.v[i]);
+  }
+}
+
+// Reads a table of `n` entries (n already read) and, when `into` is set,
+// merges each: on_entry(ours, inserted, key, theirs) with ours == nullptr
+// when the key did not fit under `limit` (counted in *overflow).
+template <typename V, typename OnEntry>
+bool ReadTable(StateReader& in, FlatMap<V>* into, size_t limit, uint64_t* overflow,
+               OnEntry&& on_entry) {
+  uint64_t n = 0;
+  if (!in.Varint(&n, "entry count")) return false;
+  // Every entry takes at least 5 bytes (its key): a count beyond that is
+  // corrupt, and must not size an allocation.
+  if (n > in.remaining() / 5) return in.Fail(fmt::format("entry count {} beyond the input", n));
+  if (into != nullptr) into->Reserve(std::min<uint64_t>(into->size() + n, limit));
+  for (uint64_t i = 0; i < n; ++i) {
+    Key key;
+    V value{};
+    if (!in.ReadKey(&key) || !ReadValue(in, &value)) return false;
+    if (into == nullptr) continue;
+    bool inserted = false;
+    V* ours = into->FindOrInsert(key, limit, &inserted);
+    if (ours == nullptr) ++*overflow;
+    on_entry(ours, inserted, key, value);
+  }
+  return true;
+}
+
+}  // namespace
+
+std::string Detectors::SaveState() const {
+  size_t entries = 0;
+  for (const auto& [start, w] : open_) {
+    entries += w->vertical.size() + w->horizontal.size() + w->scan_seen.size() +
+               w->syn_flood.size() + w->volumetric.size() + w->volumetric_seen.size() +
+               w->icmp_flood.size() + w->blocklist.size() + w->dns_tunnel.size() +
+               w->exfiltration.size() + w->suspicious.size();
+  }
+  for (const auto& table : cooldowns_->last_fired) entries += table.size();
+  std::string out;
+  out.reserve(128 + kSavedStats * 3 + entries * 24);  // ~IPv4 keys with small values
+
+  out += kStateMagic;
+  PutVarint(out, kStateVersion);
+  PutVarint(out, static_cast<uint64_t>(config_.window_ms));
+  PutVarint(out, kDetectionTypeCount);
+  PutVarint(out, max_start_ms_.has_value());
+  if (max_start_ms_) {
+    PutSigned(out, *max_start_ms_);
+    PutSigned(out, watermark_.value());
+  }
+  PutVarint(out, kSavedStats);
+  ForEachSavedStat(stats_, [&](uint64_t n) { PutVarint(out, n); });
+  for (const auto& table : cooldowns_->last_fired) {
+    PutVarint(out, table.size());
+    for (const auto& [key, window_start] : table) {
+      PutKey(out, key);
+      PutSigned(out, window_start);
+    }
+  }
+  PutVarint(out, open_.size());
+  for (const auto& [start, w] : open_) {
+    PutSigned(out, start);
+    // Each "seen" set before the tables it counts for: MergeState relies on it.
+    PutTable(out, w->scan_seen);
+    PutTable(out, w->vertical);
+    PutTable(out, w->horizontal);
+    PutTable(out, w->syn_flood);
+    PutTable(out, w->volumetric_seen);
+    PutTable(out, w->volumetric);
+    PutTable(out, w->icmp_flood);
+    PutTable(out, w->blocklist);
+    PutTable(out, w->dns_tunnel);
+    PutTable(out, w->exfiltration);
+    PutTable(out, w->suspicious);
+  }
+  return out;
+}
+
+Status Detectors::MergeState(std::string_view bytes) {
+  // Check everything first, so that a corrupt snapshot merges nothing.
+  if (Status st = ReadState(bytes, false); !st.ok()) return st;
+  return ReadState(bytes, true);
+}
+
+Status Detectors::ReadState(std::string_view bytes, bool apply) {
+  StateReader in(bytes);
+  uint64_t version = 0, window_ms = 0, types = 0, has_max_start = 0, stat_count = 0;
+  if (!in.Bytes(kStateMagic, "magic (not a detector state)") || !in.Varint(&version, "version")) {
+    return Status::Corruption(in.error());
+  }
+  if (version != kStateVersion) {
+    in.Fail(fmt::format("unknown version {} (this build reads {})", version, kStateVersion));
+    return Status::Corruption(in.error());
+  }
+  if (!in.Varint(&window_ms, "window_ms")) return Status::Corruption(in.error());
+  if (window_ms != static_cast<uint64_t>(config_.window_ms)) {
+    return Status::InvalidArgument(
+        fmt::format("detector state: saved with window_ms {}, this detector has window_ms {}",
+                    window_ms, config_.window_ms));
+  }
+  in.Bounded(&types, kDetectionTypeCount, "detection type count");
+  if (in.ok() && types != kDetectionTypeCount) in.Fail("detection type count mismatch");
+  int64_t max_start_ms = 0, watermark_ms = 0;
+  if (in.Bounded(&has_max_start, 1, "max start flag") && has_max_start == 1 &&
+      in.Time(&max_start_ms, "max start")) {
+    in.Time(&watermark_ms, "watermark");
+  }
+  if (in.Varint(&stat_count, "counter count") && stat_count != kSavedStats) {
+    in.Fail(fmt::format("{} counters, expected {}", stat_count, kSavedStats));
+  }
+  DetectorStats saved;
+  ForEachSavedStat(saved, [&](uint64_t& n) { in.Varint(&n, "counter"); });
+  if (!in.ok()) return Status::Corruption(in.error());
+
+  for (size_t t = 0; t < kDetectionTypeCount; ++t) {
+    in.set_context(
+        fmt::format("cooldowns of {}", DetectionTypeName(static_cast<DetectionType>(t))));
+    uint64_t n = 0;
+    if (!in.Varint(&n, "entry count")) return Status::Corruption(in.error());
+    for (uint64_t i = 0; i < n; ++i) {
+      Key key;
+      int64_t window_start = 0;
+      if (!in.ReadKey(&key) || !in.Time(&window_start, "window start")) {
+        return Status::Corruption(in.error());
+      }
+      if (!apply) continue;
+      auto [it, first] = cooldowns_->last_fired[t].try_emplace(key, window_start);
+      if (!first) it->second = std::max(it->second, window_start);
+    }
+  }
+
+  uint64_t window_count = 0;
+  in.set_context("");
+  if (!in.Varint(&window_count, "window count")) return Status::Corruption(in.error());
+  const size_t limit = config_.max_keys_per_window;
+  uint64_t* overflow = &stats_.keys_overflow;
+  std::optional<int64_t> previous_start;
+  for (uint64_t i = 0; i < window_count; ++i) {
+    in.set_context(fmt::format("window {} of {}", i, window_count));
+    int64_t start = 0;
+    if (!in.Time(&start, "window start")) return Status::Corruption(in.error());
+    if (WindowStartOf(start, config_.window_ms) != start) {
+      in.Fail(fmt::format("window start {} not a multiple of window_ms", start));
+    } else if (previous_start && start <= *previous_start) {
+      in.Fail(fmt::format("window start {} not after {}", start, *previous_start));
+    }
+    if (!in.ok()) return Status::Corruption(in.error());
+    previous_start = start;
+    Window* w = apply ? &WindowAt(start) : nullptr;
+    const auto table = [&](std::string_view name, auto member) {
+      in.set_context(fmt::format("window {} table {}", start, name));
+      return w != nullptr ? &(w->*member) : nullptr;
+    };
+
+    // A (src, dst, port) new to this side is one more distinct port of
+    // (src, dst) and dst of (src, port) if those keys are already here (and
+    // not done); keys only the other side has are copied with its counts.
+    ReadTable(in, table("scan_seen", &Window::scan_seen), SIZE_MAX, overflow,
+              [&](Present*, bool inserted, const Key& k, const Present&) {
+                if (!inserted) return;
+                const Ip src{k.w[0], k.w[1]}, dst{k.w[2], k.w[3]};
+                if (auto* v = w->vertical.FindOrNull(MakeKey(src, dst)); v && !v->done) {
+                  ++v->count;
+                  v->samples.Add(static_cast<uint16_t>(k.w[4]));
+                }
+                if (auto* h = w->horizontal.FindOrNull(MakeKey(src, {}, k.w[4])); h && !h->done) {
+                  ++h->count;
+                  h->samples.Add(dst);
+                }
+              });
+    const auto merge_distinct = [](bool is_set) {
+      return [is_set](auto* ours, bool inserted, const Key&, const auto& theirs) {
+        if (ours == nullptr) return;
+        if (inserted) {
+          *ours = theirs;
+          return;
+        }
+        if (!is_set) ours->count = SaturatingAdd(ours->count, theirs.count);
+        ours->done = ours->done || theirs.done;
+        if (ours->done) {
+          ours->count = std::max(ours->count, theirs.count);
+        } else {
+          MergeSamples(ours->samples, theirs.samples, is_set);
+        }
+      };
+    };
+    ReadTable(in, table("vertical", &Window::vertical), limit, overflow, merge_distinct(true));
+    ReadTable(in, table("horizontal", &Window::horizontal), limit, overflow, merge_distinct(true));
+    ReadTable(in, table("syn_flood", &Window::syn_flood), limit, overflow, merge_distinct(false));
+    ReadTable(in, table("volumetric_seen", &Window::volumetric_seen), SIZE_MAX, overflow,
+              [&](Present*, bool inserted, const Key& k, const Present&) {
+                if (!inserted) return;
+                if (auto* v = w->volumetric.FindOrNull(MakeKey({k.w[0], k.w[1]})); v && !v->done) {
+                  ++v->sources;
+                  v->samples.Add(Ip{k.w[2], k.w[3]});
+                }
+              });
+    ReadTable(in, table("volumetric", &Window::volumetric), limit, overflow,
+              [](Volume* ours, bool inserted, const Key&, const Volume& theirs) {
+                if (ours == nullptr) return;
+                if (inserted) {
+                  *ours = theirs;
+                  return;
+                }
+                ours->bytes = SaturatingAdd(ours->bytes, theirs.bytes);
+                ours->pkts = SaturatingAdd(ours->pkts, theirs.pkts);
+                ours->done = ours->done || theirs.done;
+                if (ours->done) {
+                  ours->sources = std::max(ours->sources, theirs.sources);
+                } else {
+                  MergeSamples(ours->samples, theirs.samples, true);
+                }
+              });
+    const auto merge_count = [](Count* ours, bool inserted, const Key&, const Count& theirs) {
+      if (ours == nullptr) return;
+      ours->count = inserted ? theirs.count : SaturatingAdd(ours->count, theirs.count);
+      ours->done = ours->done || theirs.done;
+    };
+    const auto merge_present = [](Present*, bool, const Key&, const Present&) {};
+    ReadTable(in, table("icmp_flood", &Window::icmp_flood), limit, overflow, merge_count);
+    ReadTable(in, table("blocklist", &Window::blocklist), limit, overflow, merge_present);
+    ReadTable(in, table("dns_tunnel", &Window::dns_tunnel), limit, overflow, merge_count);
+    ReadTable(in, table("exfiltration", &Window::exfiltration), limit, overflow, merge_count);
+    ReadTable(in, table("suspicious_port", &Window::suspicious), limit, overflow, merge_present);
+    if (!in.ok()) return Status::Corruption(in.error());
+  }
+  in.set_context("");
+  if (in.remaining() != 0) {
+    in.Fail(fmt::format("{} trailing bytes", in.remaining()));
+    return Status::Corruption(in.error());
+  }
+  if (!apply) return Status::Ok();
+
+  // Counters add (keys_overflow also counts the keys this merge dropped).
+  std::array<uint64_t*, kSavedStats> ours{};
+  size_t i = 0;
+  ForEachSavedStat(stats_, [&](uint64_t& n) { ours[i++] = &n; });
+  i = 0;
+  ForEachSavedStat(saved, [&](uint64_t n) {
+    *ours[i] += n;
+    ++i;
+  });
+  if (has_max_start == 1) {
+    if (!max_start_ms_ || max_start_ms > *max_start_ms_) max_start_ms_ = max_start_ms;
+    watermark_.AfterFlow(*max_start_ms_);
+    watermark_.AdvanceTo(watermark_ms);
+  }
+  watermark_.BatchArrived(clock_.MonotonicMs());  // the idle clock restarts
+  cached_window_ = nullptr;
+  CloseWindows();
+  return Status::Ok();
+}
 
 }  // namespace flowlake

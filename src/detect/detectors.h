@@ -30,6 +30,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -159,6 +160,35 @@ class Detectors {
   // Events fired so far, in firing order; the queue is emptied.
   std::vector<DetectionEvent> TakeEvents();
 
+  // The analysis state as bytes (format: docs/detections.md, "State
+  // snapshots"): every open window's tables (counts, distinct-value sets,
+  // fired markers, evidence samples), the cooldowns, the watermark and max
+  // start seen, and the counters of stats() except blocklist_reloads (the
+  // Blocklist's own). Not the queued events: take them first. Linear in the
+  // state; the only allocation is the returned string. The same state
+  // gives the same bytes.
+  std::string SaveState() const;
+  // Merges a SaveState() of a Detectors with the same config into this one:
+  // for the same window and key, counts add (distinct counts as the union of
+  // the two distinct-value sets), samples are the smallest of both, fired
+  // markers OR; cooldowns keep the later window; watermark and max start
+  // are the max, and the windows the merged watermark closes are closed.
+  // Merging into a Detectors that has consumed nothing restores the saved
+  // one exactly: it then fires what the saved one would have.
+  //
+  // A merge never fires. A key that the merge puts at or above its
+  // threshold although neither side had fired it fires on the next flow
+  // that counts for it (a new distinct value for the scans and volumetric
+  // sources, a matching flow for the others), in the window the merge left
+  // open, if the cooldown allows. Keys beyond max_keys_per_window are dropped
+  // and counted in keys_overflow. The idle clock restarts at the merge.
+  //
+  // Errors, with nothing merged: Corruption naming what is wrong and the
+  // byte offset (bad magic, unknown version, truncation, a value out of
+  // range, trailing bytes); InvalidArgument if the state was saved with
+  // another window_ms. Never reads outside `bytes`.
+  [[nodiscard]] Status MergeState(std::string_view bytes);
+
   const DetectorStats& stats() const { return stats_; }
   const DetectorConfig& config() const { return config_; }
 
@@ -171,6 +201,9 @@ class Detectors {
   Window& WindowAt(int64_t window_start_ms);
   // Frees the windows the watermark has closed.
   void CloseWindows();
+  // MergeState's decoder: with apply == false only checks `bytes`; with
+  // apply == true (bytes already checked) merges them.
+  Status ReadState(std::string_view bytes, bool apply);
 
   // The counts of a flow's start window; its byte/packet share of a window.
   void CountRow(const Row& r, int64_t window_start_ms, Window& w);
@@ -183,6 +216,7 @@ class Detectors {
   DetectorConfig config_;
   const Clock& clock_;
   EventTimeWatermark watermark_;
+  std::optional<int64_t> max_start_ms_;  // the watermark's, kept for SaveState()
   IpSet local_;
   std::unique_ptr<Blocklist> blocklist_;
   std::shared_ptr<const IpSet> blocklist_set_;

@@ -9,6 +9,7 @@
 #include <fstream>
 #include <functional>
 #include <optional>
+#include <random>
 #include <set>
 #include <string>
 #include <vector>
@@ -372,6 +373,42 @@ TEST_P(DetectorsTest, LateFlowsAreIgnored) {
   EXPECT_EQ(d->stats().late_flows, static_cast<uint64_t>(p.units));
 }
 
+// The state handed over halfway to the threshold: the new instance fires at
+// the same flow, with the same event, as one instance would have.
+TEST_P(DetectorsTest, StateHandoverFiresAtTheSameFlow) {
+  const int units = GetParam().units;
+  auto one = Make();
+  int one_at = -1;
+  const std::vector<DetectionEvent> expected = Feed(*one, units + 3, 0, kT0, &one_at);
+  ASSERT_EQ(expected.size(), 1u);
+
+  auto first = Make();
+  const int half = units / 2;
+  EXPECT_TRUE(Feed(*first, half, 0, kT0).empty());
+  auto second = Make();
+  ASSERT_TRUE(second->MergeState(first->SaveState()).ok());
+  EXPECT_TRUE(second->TakeEvents().empty()) << "a merge never fires";
+  std::vector<DetectionEvent> after;
+  for (int i = half; i < units + 3; ++i) {
+    second->Consume(Batch({GetParam().flow(i, 0, kT0)}));
+    for (DetectionEvent& e : second->TakeEvents()) {
+      if (after.empty()) {
+        EXPECT_EQ(i, one_at);
+      }
+      after.push_back(std::move(e));
+    }
+  }
+  ASSERT_EQ(after.size(), 1u);
+  EXPECT_EQ(after[0].json, expected[0].json);
+
+  // Handed over after firing: the fired marker and the cooldown survive.
+  auto third = Make();
+  ASSERT_TRUE(third->MergeState(second->SaveState()).ok());
+  EXPECT_TRUE(Feed(*third, units + 3, 0, kT0).empty());
+  EXPECT_TRUE(Feed(*third, units + 3, 0, kT0 + kMin).empty());
+  EXPECT_GE(third->stats().suppressed_by_cooldown, 1u);
+}
+
 std::string ParamName(const ::testing::TestParamInfo<Pattern>& info) {
   std::string name = Name(info.param.type);
   for (char& c : name) {
@@ -447,7 +484,8 @@ TEST(DetectorsStreamTest, IdIsStableAcrossFlowOrder) {
   ASSERT_EQ(a.size(), 1u);
   ASSERT_EQ(b.size(), 1u);
   EXPECT_EQ(a[0].substr(0, 26), b[0].substr(0, 26));
-  EXPECT_NE(a[0], b[0]);  // the samples differ: the smallest ports seen up to the crossing
+  EXPECT_NE(a[0],
+            b[0]);  // the samples differ: the smallest ports seen up to the crossing
 }
 
 TEST(DetectorsStreamTest, ScansCountOnlyConnectionAttempts) {
@@ -504,7 +542,8 @@ TEST(EventTimeTest, SpreadsAsDocsRollupsExample) {
       {0, 300, 1}, {kMin, 600, 2}, {2 * kMin, 600, 2}, {3 * kMin, 300, 2}};
   EXPECT_EQ(shares, expected);
   shares.clear();
-  EXPECT_FALSE(SpreadOverWindows<2>(30000, 210000, kMin, 60000, {1800, 7}, add));  // too long
+  EXPECT_FALSE(SpreadOverWindows<2>(30000, 210000, kMin, 60000, {1800, 7},
+                                    add));  // too long
   EXPECT_EQ(shares, (std::vector<std::array<int64_t, 3>>{{0, 1800, 7}}));
   shares.clear();
   EXPECT_TRUE(SpreadOverWindows<2>(-1, -1, kMin, 60000, {5, 0}, add));  // negative time
@@ -523,7 +562,8 @@ TEST(DetectorsStreamTest, SpreadsLongFlowsLikeTheRollups) {
   f.end = kT0 + 3 * kMin + 30000;
   d.Consume(Batch({f}));
   const std::vector<DetectionEvent> events = d.TakeEvents();
-  ASSERT_EQ(events.size(), 1u);  // minute 1 reaches 1 GB; minute 2 is in cooldown
+  ASSERT_EQ(events.size(),
+            1u);  // minute 1 reaches 1 GB; minute 2 is in cooldown
   EXPECT_EQ(events[0].type, "exfiltration");
   EXPECT_EQ(events[0].window_start_ms, kT0 + kMin);
   EXPECT_NE(events[0].json.find(R"("in_bytes_to_outside":1000000000})"), std::string::npos);
@@ -580,7 +620,8 @@ TEST(DetectorsBlocklistTest, Ipv4AndIpv6AndReload) {
   d.Consume(Batch({v4, v6}));
   std::vector<DetectionEvent> events = d.TakeEvents();
   ASSERT_EQ(events.size(), 1u);
-  EXPECT_EQ(events[0].key_host, "10.20.1.5");  // the inside peer of the listed address
+  EXPECT_EQ(events[0].key_host,
+            "10.20.1.5");  // the inside peer of the listed address
   EXPECT_NE(events[0].json.find(R"("listed":"dst")"), std::string::npos);
 
   file.Write("2001:db8:bad::/48\n");
@@ -676,13 +717,34 @@ bool Matches(std::string_view event_json, std::string_view truth_line) {
   return true;
 }
 
-void CheckRecallAndPrecision(uint64_t seed) {
+synth::TrafficConfig AttackTraffic(uint64_t seed, uint64_t flows) {
   synth::TrafficConfig traffic;
   traffic.seed = seed;
   traffic.attacks = true;
   traffic.span_ms = 8 * kMin;
-  traffic.flows = 40000;  // 5k flows a minute, 6x the default rate, plus heavy hitters
-  synth::TrafficGenerator generator(traffic);
+  traffic.flows = flows;
+  return traffic;
+}
+
+// The traffic as decoded batches of up to `batch_rows`.
+std::vector<FlowBatch> Decode(synth::TrafficGenerator& generator, size_t batch_rows) {
+  NprobeDecoder decoder;
+  CountingRejects rejects;
+  std::vector<FlowBatch> batches(1);
+  std::string message;
+  while (generator.Next(message)) {
+    decoder.DecodeMessage(message, SourcePosition{"synth"}, batches.back(), rejects);
+    message.clear();
+    if (batches.back().num_rows() >= batch_rows) batches.emplace_back();
+  }
+  EXPECT_EQ(rejects.count, 0u);
+  return batches;
+}
+
+void CheckRecallAndPrecision(uint64_t seed) {
+  // 5k flows a minute, 6x the default rate, plus heavy hitters.
+  synth::TrafficGenerator generator(AttackTraffic(seed, 40000));
+  const std::vector<FlowBatch> batches = Decode(generator, 1000);
   TempFile blocklist(synth::AttackScenario::BlocklistText());
 
   ManualClock clock(kWall);
@@ -690,22 +752,8 @@ void CheckRecallAndPrecision(uint64_t seed) {
   config.blocklist_path = blocklist.path();
   Detectors detectors(config, clock);
   ASSERT_TRUE(detectors.Start().ok());
-  NprobeDecoder decoder;
-  CountingRejects rejects;
-  FlowBatch batch;
-  std::string message;
-  const auto consume = [&] {
-    detectors.Consume(batch);
-    batch.Clear();
-  };
-  while (generator.Next(message)) {
-    decoder.DecodeMessage(message, SourcePosition{"synth"}, batch, rejects);
-    message.clear();
-    if (batch.num_rows() >= 1000) consume();
-  }
-  consume();
+  for (const FlowBatch& batch : batches) detectors.Consume(batch);
   detectors.Flush();
-  ASSERT_EQ(rejects.count, 0u);
 
   const std::string truth = generator.attacks()->GroundTruthJsonl();
   std::vector<std::string> lines;
@@ -730,6 +778,255 @@ void CheckRecallAndPrecision(uint64_t seed) {
 
 TEST(DetectorsQualityTest, EveryAttackFoundAndNothingElseSeed1) { CheckRecallAndPrecision(1); }
 TEST(DetectorsQualityTest, EveryAttackFoundAndNothingElseSeed7) { CheckRecallAndPrecision(7); }
+
+// --- State snapshots: SaveState / MergeState ------------------------------
+
+// The quality test's input at half the size, in batches of up to 500 rows.
+std::vector<FlowBatch> AttackBatches(uint64_t seed) {
+  synth::TrafficGenerator generator(AttackTraffic(seed, 20000));
+  return Decode(generator, 500);
+}
+
+std::vector<std::string> Jsons(const std::vector<DetectionEvent>& events) {
+  std::vector<std::string> out;
+  for (const DetectionEvent& e : events) out.push_back(e.json);
+  return out;
+}
+
+class DetectorsStateTest : public ::testing::Test {
+ protected:
+  DetectorsStateTest() : clock_(kWall), blocklist_(synth::AttackScenario::BlocklistText()) {}
+
+  std::unique_ptr<Detectors> Make() {
+    DetectorConfig config;
+    config.blocklist_path = blocklist_.path();
+    auto d = std::make_unique<Detectors>(config, clock_);
+    EXPECT_TRUE(d->Start().ok());
+    return d;
+  }
+  static void ConsumeRange(Detectors& d, const std::vector<FlowBatch>& batches, size_t begin,
+                           size_t end) {
+    for (size_t i = begin; i < end; ++i) d.Consume(batches[i]);
+  }
+
+  ManualClock clock_;
+  TempFile blocklist_;
+};
+
+// One stream split anywhere into A then B: d1 consumes A, d2 merges d1's
+// state and consumes B; d2 fires exactly what one instance fires after the
+// split, and nothing d1 fired.
+TEST_F(DetectorsStateTest, SplitAnywhereFiresWhatOneInstanceFires) {
+  const std::vector<FlowBatch> batches = AttackBatches(1);
+  const size_t n = batches.size();
+  ASSERT_GE(n, 30u);
+  int continued_windows = 0;  // splits where d2 fires in a window d1 already fired in
+  for (const size_t split : {size_t{0}, size_t{1}, n / 5, n / 3, n / 2, 2 * n / 3, n - 1, n}) {
+    SCOPED_TRACE(fmt::format("split before batch {} of {}", split, n));
+    auto one = Make();
+    ConsumeRange(*one, batches, 0, split);
+    const std::vector<std::string> one_before = Jsons(one->TakeEvents());
+    ConsumeRange(*one, batches, split, n);
+    one->Flush();
+    const std::vector<std::string> one_after = Jsons(one->TakeEvents());
+
+    auto d1 = Make();
+    ConsumeRange(*d1, batches, 0, split);
+    const std::vector<DetectionEvent> d1_events = d1->TakeEvents();
+    EXPECT_EQ(Jsons(d1_events), one_before);
+    const std::string state = d1->SaveState();
+
+    auto d2 = Make();
+    ASSERT_TRUE(d2->MergeState(state).ok());
+    EXPECT_EQ(d2->SaveState(), state) << "restored state saves to the same bytes";
+    EXPECT_TRUE(d2->TakeEvents().empty());
+    ConsumeRange(*d2, batches, split, n);
+    d2->Flush();
+    const std::vector<DetectionEvent> d2_events = d2->TakeEvents();
+    EXPECT_EQ(Jsons(d2_events), one_after);
+    EXPECT_EQ(d2->stats().events, one->stats().events);
+    EXPECT_EQ(d2->stats().flows, one->stats().flows);
+    EXPECT_EQ(d2->stats().suppressed_by_cooldown, one->stats().suppressed_by_cooldown);
+    EXPECT_EQ(d2->stats().windows_closed, one->stats().windows_closed);
+
+    std::set<std::string> d1_ids;
+    int64_t last_d1_window = INT64_MIN;
+    for (const DetectionEvent& e : d1_events) {
+      d1_ids.insert(e.id);
+      last_d1_window = std::max(last_d1_window, e.window_start_ms);
+    }
+    for (const DetectionEvent& e : d2_events) {
+      EXPECT_EQ(d1_ids.count(e.id), 0u) << "fired again: " << e.json;
+      if (e.window_start_ms <= last_d1_window) ++continued_windows;
+    }
+  }
+  EXPECT_GT(continued_windows, 0) << "no split fell inside an attack's window";
+}
+
+TEST_F(DetectorsStateTest, EmptyStateRoundTrips) {
+  auto empty = Make();
+  const std::string bytes = empty->SaveState();
+  EXPECT_EQ(bytes.substr(0, 4), "FLDS");
+  auto d = Make();
+  ASSERT_TRUE(d->MergeState(bytes).ok());
+  EXPECT_EQ(d->SaveState(), bytes);
+  EXPECT_EQ(d->stats().watermark_ms, INT64_MIN);
+
+  // An empty state merged into a busy one changes nothing.
+  const std::vector<FlowBatch> batches = AttackBatches(7);
+  ConsumeRange(*d, batches, 0, batches.size() / 2);
+  const std::string busy = d->SaveState();
+  ASSERT_TRUE(d->MergeState(bytes).ok());
+  EXPECT_EQ(d->SaveState(), busy);
+}
+
+// Two non-empty states of the same window: distinct sets union, and a key
+// the merge puts over its threshold fires on its next new value, not at the
+// merge.
+TEST_F(DetectorsStateTest, MergingTwoStatesUnionsDistinctValues) {
+  const auto scan = [](int from, int to) {
+    std::vector<F> flows;
+    for (int port = from; port < to; ++port) {
+      F f;
+      f.dst_port = port;
+      f.start = kT0 + port;
+      flows.push_back(f);
+    }
+    return Batch(flows);
+  };
+  const auto vertical = [](const std::vector<DetectionEvent>& events) {
+    std::vector<std::string> out;
+    for (const DetectionEvent& e : events) {
+      if (e.type == "port_scan.vertical") out.push_back(e.json);
+    }
+    return out;
+  };
+  {  // 0..59 and 30..89: 90 distinct ports; 10 more reach the threshold.
+    auto a = Make();
+    auto b = Make();
+    a->Consume(scan(0, 60));
+    b->Consume(scan(30, 90));
+    a->TakeEvents();  // suspicious_port (23)
+    ASSERT_TRUE(a->MergeState(b->SaveState()).ok());
+    EXPECT_TRUE(a->TakeEvents().empty());
+    a->Consume(scan(90, 99));
+    EXPECT_TRUE(vertical(a->TakeEvents()).empty());
+    a->Consume(scan(99, 100));
+    const std::vector<std::string> fired = vertical(a->TakeEvents());
+    ASSERT_EQ(fired.size(), 1u);
+    EXPECT_NE(fired[0].find(R"("distinct_dst_ports":100,"samples":{"dst_ports":[0,1,2,3,4]})"),
+              std::string::npos)
+        << fired[0];
+    EXPECT_EQ(a->stats().flows, 130u);
+  }
+  {  // 0..59 and 50..109: 110 distinct, neither fired: no event until a new
+    // port.
+    auto a = Make();
+    auto b = Make();
+    a->Consume(scan(0, 60));
+    b->Consume(scan(50, 110));
+    a->TakeEvents();
+    ASSERT_TRUE(a->MergeState(b->SaveState()).ok());
+    EXPECT_TRUE(a->TakeEvents().empty());
+    a->Consume(scan(5, 6));  // not new
+    EXPECT_TRUE(vertical(a->TakeEvents()).empty());
+    a->Consume(scan(200, 201));
+    const std::vector<std::string> fired = vertical(a->TakeEvents());
+    ASSERT_EQ(fired.size(), 1u);
+    EXPECT_NE(fired[0].find(R"("distinct_dst_ports":111)"), std::string::npos) << fired[0];
+  }
+  {  // One side fired: the merged key is done.
+    auto a = Make();
+    auto b = Make();
+    a->Consume(scan(0, 100));
+    EXPECT_EQ(vertical(a->TakeEvents()).size(), 1u);
+    b->Consume(scan(100, 150));
+    ASSERT_TRUE(b->MergeState(a->SaveState()).ok());
+    b->Consume(scan(150, 300));
+    EXPECT_TRUE(vertical(b->TakeEvents()).empty());
+  }
+}
+
+TEST_F(DetectorsStateTest, MergeClosesWindowsBelowTheMergedWatermark) {
+  auto old = Make();
+  old->Consume(Batch({F{}}));  // window kT0
+  auto later = Make();
+  F f;
+  f.start = kT0 + 10 * kMin;
+  later->Consume(Batch({f}));
+  ASSERT_TRUE(later->MergeState(old->SaveState()).ok());
+  EXPECT_EQ(later->stats().windows_closed,
+            1u);  // kT0, closed by later's watermark
+  EXPECT_EQ(later->stats().watermark_ms, kT0 + 8 * kMin);
+  auto restored = Make();
+  ASSERT_TRUE(restored->MergeState(later->SaveState()).ok());
+  restored->Consume(Batch({F{}}));
+  EXPECT_EQ(restored->stats().late_flows, 1u);
+}
+
+TEST_F(DetectorsStateTest, BadBytesAreCorruptionNamingTheProblem) {
+  auto d = Make();
+  const std::vector<FlowBatch> batches = AttackBatches(7);
+  ConsumeRange(*d, batches, 0, 6);
+  const std::string state = d->SaveState();
+  const std::string before = d->SaveState();
+
+  const auto error = [&](std::string_view bytes) {
+    auto target = Make();
+    const std::string untouched = target->SaveState();
+    Status st = target->MergeState(bytes);
+    EXPECT_EQ(target->SaveState(), untouched) << "a failed merge merges nothing";
+    return st;
+  };
+  Status st = error("JSON{}");
+  EXPECT_EQ(st.code(), StatusCode::kCorruption);
+  EXPECT_NE(st.message().find("bad magic"), std::string::npos) << st.message();
+  std::string v2 = state;
+  v2[4] = 2;
+  st = error(v2);
+  EXPECT_EQ(st.code(), StatusCode::kCorruption);
+  EXPECT_NE(st.message().find("unknown version 2"), std::string::npos) << st.message();
+  st = error(state + "x");
+  EXPECT_EQ(st.code(), StatusCode::kCorruption);
+  EXPECT_NE(st.message().find("1 trailing bytes"), std::string::npos) << st.message();
+  st = error(state.substr(0, state.size() - 1));
+  EXPECT_EQ(st.code(), StatusCode::kCorruption);
+  EXPECT_NE(st.message().find("truncated"), std::string::npos) << st.message();
+  EXPECT_NE(st.message().find("window 1764547"), std::string::npos) << st.message();
+
+  DetectorConfig two_minutes;
+  two_minutes.window_ms = 2 * kMin;
+  Detectors other(two_minutes, clock_);
+  st = other.MergeState(state);
+  EXPECT_EQ(st.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(st.message().find("window_ms 60000"), std::string::npos) << st.message();
+
+  // Every truncation fails; random byte flips fail or merge, never crash
+  // (ASan in debug builds), and what merges keeps working.
+  const size_t step = std::max<size_t>(1, state.size() / 3000);
+  for (size_t len = 0; len < state.size(); len += step) {
+    EXPECT_EQ(error(std::string_view(state).substr(0, len)).code(), StatusCode::kCorruption) << len;
+  }
+  std::mt19937_64 rng(42);
+  int merged = 0;
+  for (int i = 0; i < 300; ++i) {
+    std::string bad = state;
+    for (int flips = 1 + static_cast<int>(rng() % 3); flips > 0; --flips) {
+      bad[rng() % bad.size()] ^= static_cast<char>(1 + rng() % 255);
+    }
+    auto target = Make();
+    ConsumeRange(*target, batches, 6, 8);
+    if (target->MergeState(bad).ok()) {
+      ++merged;
+      ConsumeRange(*target, batches, 8, 10);
+      target->Tick();
+      target->Flush();
+      target->TakeEvents();
+    }
+  }
+  EXPECT_GT(merged, 0);
+  EXPECT_EQ(d->SaveState(), before) << "SaveState is const in effect";
+}
 
 }  // namespace
 }  // namespace flowlake
