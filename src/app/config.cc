@@ -53,6 +53,19 @@ struct StringKey {
   StringCheck check;
   std::string_view doc;
 };
+using StringListCheck = Status (*)(std::string_view path, const std::vector<std::string>& value);
+struct StringListKey {
+  std::string_view path;
+  StringListCheck check;
+  std::string_view doc;
+};
+// An array of integers, each in [min, max].
+struct IntListKey {
+  std::string_view path;
+  int64_t min;
+  int64_t max;
+  std::string_view doc;
+};
 // Keys with no constraint beyond their type (booleans, kafka.consumer).
 struct PlainKey {
   std::string_view path;
@@ -66,6 +79,8 @@ Status Invalid(std::string_view path, std::string_view what) {
 Status CheckNotEmpty(std::string_view path, std::string_view value) {
   return value.empty() ? Invalid(path, "must not be empty") : Status::Ok();
 }
+
+Status CheckAnyString(std::string_view, std::string_view) { return Status::Ok(); }
 
 // "must be a, b or c, got 'd'"
 Status CheckOneOf(std::string_view path, std::string_view value,
@@ -97,17 +112,21 @@ Status CheckCompression(std::string_view path, std::string_view value) {
 
 // Kafka's own rule (kafka.common.internals.Topic), so a bad name fails at
 // start-up rather than as a subscription error later; '^' starts a regex.
+bool IsTopicName(std::string_view t) {
+  bool legal = !t.empty() && t.size() <= 249 && t != "." && t != "..";
+  for (char c : t) {
+    legal = legal && ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                      (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-');
+  }
+  return legal;
+}
+
 Status CheckTopics(std::string_view path, const std::vector<std::string>& topics) {
   if (topics.empty()) return Invalid(path, "must list at least one topic");
   for (size_t i = 0; i < topics.size(); ++i) {
     const std::string& t = topics[i];
     if (t.size() > 1 && t[0] == '^') continue;
-    bool legal = !t.empty() && t.size() <= 249 && t != "." && t != "..";
-    for (char c : t) {
-      legal = legal && ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-                        (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-');
-    }
-    if (!legal) {
+    if (!IsTopicName(t)) {
       return Invalid(std::string(path) + "[" + std::to_string(i) + "]",
                      "must be a topic name (1-249 letters, digits, '.', '_' or '-') or a "
                      "regular expression starting with '^', got '" + t + "'");
@@ -138,8 +157,9 @@ Status CheckConsumerProperty(std::string_view path, std::string_view name) {
 constexpr SectionKey kKafka{"kafka", "Kafka: where the flows come from."};
 constexpr StringKey kBrokers{"kafka.brokers", CheckNotEmpty,
                              "Bootstrap brokers: \"host:port\", several separated by commas."};
-constexpr PlainKey kTopics{"kafka.topics",
-                           "Topics to consume; a name starting with ^ is a regular expression."};
+constexpr StringListKey kTopics{
+    "kafka.topics", CheckTopics,
+    "Topics to consume; a name starting with ^ is a regular expression."};
 constexpr StringKey kGroup{
     "kafka.group", CheckNotEmpty,
     "Kafka consumer group; the service instances of one group share the partitions."};
@@ -148,6 +168,15 @@ constexpr StringKey kAutoOffsetReset{
     "Where to start a partition the lake holds no offset for: \"earliest\" or \"latest\"."};
 constexpr IntKey kPollTimeoutMs{"kafka.poll_timeout_ms", 1, 60'000, 1,
                                 "Longest wait of one poll for messages, in milliseconds."};
+Status CheckEventsTopic(std::string_view path, std::string_view value) {
+  if (value.empty() || IsTopicName(value)) return Status::Ok();
+  return Invalid(path, "must be a topic name (1-249 letters, digits, '.', '_' or '-') or \"\", got '" +
+                           std::string(value) + "'");
+}
+constexpr StringKey kEventsTopic{
+    "kafka.events_topic", CheckEventsTopic,
+    "Topic the detection events are published to (idempotent producer, keyed by the main "
+    "host); \"\" publishes none (the lake's events/ has them all anyway)."};
 constexpr PlainKey kConsumer{
     "kafka.consumer",
     "Any librdkafka consumer property (librdkafka's CONFIGURATION.md), passed through "
@@ -216,15 +245,101 @@ constexpr StringKey kLogFormat{
 constexpr PlainKey kProgress{"service.progress",
                              "Show a one-line status on stderr when it is a TTY."};
 
+Status CheckNetworks(std::string_view path, const std::vector<std::string>& networks) {
+  for (size_t i = 0; i < networks.size(); ++i) {
+    if (networks[i].empty()) {
+      return Invalid(std::string(path) + "[" + std::to_string(i) + "]", "must not be empty");
+    }
+  }
+  return Status::Ok();  // the CIDR syntax is DetectorConfig::Validate()'s
+}
+
+constexpr SectionKey kAnalysis{
+    "analysis", "Real-time analysis: 1-minute host rollups and detections (docs/analysis.md)."};
+constexpr PlainKey kAnalysisEnabled{
+    "analysis.enabled", "Compute rollups and detections; false writes the flows only."};
+constexpr IntKey kLatenessS{
+    "analysis.lateness_s", 0, 86'400, 1000,
+    "Allowed lateness in seconds: a window closes once the newest flow start seen is this "
+    "far past its end; later flows are counted as late_flows and dropped."};
+constexpr IntKey kIdleTimeoutS{
+    "analysis.idle_timeout_s", 0, 86'400, 1000,
+    "With no flow for this many seconds, wall-clock time advances the watermark so that "
+    "an idle stream still closes its windows."};
+constexpr IntKey kMaxHostsPerWindow{
+    "analysis.max_hosts_per_window", 1, 100'000'000, 1,
+    "Hosts with a rollup record of their own per minute; the rest share the \"other\" "
+    "record (memory bound)."};
+
+constexpr SectionKey kDetect{"detect",
+                             "Detectors: thresholds per 1-minute window (docs/detections.md)."};
+constexpr StringListKey kLocalNetworks{
+    "detect.local_networks", CheckNetworks,
+    "CIDRs of the networks you own: exfiltration and suspicious_port look at traffic "
+    "crossing their border."};
+constexpr StringKey kBlocklist{
+    "detect.blocklist", CheckAnyString,
+    "File of IPs and CIDRs (one per line, # comments) for the blocklist detector, reloaded "
+    "when it changes; \"\" turns that detector off."};
+constexpr IntKey kBlocklistCheckS{"detect.blocklist_check_s", 0, 86'400, 1000,
+                                  "Seconds between two checks of the blocklist file."};
+constexpr IntKey kCooldownS{
+    "detect.cooldown_s", 0, 86'400, 1000,
+    "After a detector fires for a key, it stays quiet for that key for this many seconds "
+    "of event time (whole windows)."};
+constexpr IntKey kMaxKeysPerWindow{
+    "detect.max_keys_per_window", 1, 100'000'000, 1,
+    "Keys each detector tracks per window (memory bound); more are counted and skipped."};
+constexpr IntKey kVerticalScanPorts{
+    "detect.vertical_scan_ports", 1, 65'536, 1,
+    "port_scan.vertical: distinct destination ports from one source to one destination."};
+constexpr IntKey kHorizontalScanHosts{
+    "detect.horizontal_scan_hosts", 1, 100'000'000, 1,
+    "port_scan.horizontal: distinct destinations from one source on one port."};
+constexpr IntKey kSynFloodFlows{
+    "detect.syn_flood_flows", 1, 100'000'000, 1,
+    "syn_flood: TCP flows with SYN and without ACK to one destination."};
+constexpr RealKey kVolumetricBps{
+    "detect.volumetric_bps", 1, 1e15,
+    "volumetric: bits per second to one destination, averaged over the window."};
+constexpr RealKey kVolumetricPps{
+    "detect.volumetric_pps", 1, 1e12,
+    "volumetric: or packets per second to one destination, averaged over the window."};
+constexpr IntKey kVolumetricSources{
+    "detect.volumetric_sources", 1, 100'000'000, 1,
+    "volumetric: only with at least this many distinct sources."};
+constexpr RealKey kIcmpFloodPps{
+    "detect.icmp_flood_pps", 1, 1e12,
+    "icmp_flood: ICMP packets per second to one destination, averaged over the window."};
+constexpr IntKey kDnsTunnelQueries{
+    "detect.dns_tunnel_queries", 1, 100'000'000, 1,
+    "dns_tunnel: suspicious queries from one source to one registered domain."};
+constexpr IntKey kDnsLongLabel{
+    "detect.dns_long_label", 1, 253, 1,
+    "dns_tunnel: a label longer than this many characters is suspicious."};
+constexpr RealKey kDnsEntropyBits{
+    "detect.dns_entropy_bits", 0, 8,
+    "dns_tunnel: a long label with at least this Shannon entropy (bits per character) is "
+    "suspicious."};
+constexpr IntKey kExfiltrationBytes{
+    "detect.exfiltration_bytes", 1, int64_t{1} << 50, 1,
+    "exfiltration: bytes one local source sends outside local_networks in a window "
+    "(10^9 = 1 GB)."};
+constexpr IntListKey kSuspiciousPorts{
+    "detect.suspicious_ports", 1, 65'535,
+    "suspicious_port: destination ports that traffic from outside local_networks should "
+    "never reach (telnet, SMB, RDP)."};
+
 // Every key, in file order. C is RunConfig or const RunConfig.
 template <typename Visitor, typename C>
 Status VisitKeys(Visitor& v, C& c) {
   FLOWLAKE_RETURN_IF_ERROR(v.Section(kKafka));
   FLOWLAKE_RETURN_IF_ERROR(v.String(kBrokers, c.kafka.brokers));
-  FLOWLAKE_RETURN_IF_ERROR(v.Topics(kTopics, c.kafka.topics));
+  FLOWLAKE_RETURN_IF_ERROR(v.StringList(kTopics, c.kafka.topics));
   FLOWLAKE_RETURN_IF_ERROR(v.String(kGroup, c.kafka.group));
   FLOWLAKE_RETURN_IF_ERROR(v.String(kAutoOffsetReset, c.kafka.auto_offset_reset));
   FLOWLAKE_RETURN_IF_ERROR(v.Int(kPollTimeoutMs, c.kafka.poll_timeout_ms));
+  FLOWLAKE_RETURN_IF_ERROR(v.String(kEventsTopic, c.kafka.events_topic));
   FLOWLAKE_RETURN_IF_ERROR(v.Consumer(kConsumer, c.kafka.consumer));
 
   FLOWLAKE_RETURN_IF_ERROR(v.Section(kLake));
@@ -242,6 +357,32 @@ Status VisitKeys(Visitor& v, C& c) {
   FLOWLAKE_RETURN_IF_ERROR(v.Int(kMaxRecordMb, c.decoder.max_record_bytes));
   FLOWLAKE_RETURN_IF_ERROR(v.Real(kLogPerSecond, c.decoder.log_per_second));
   FLOWLAKE_RETURN_IF_ERROR(v.Real(kLogBurst, c.decoder.log_burst));
+
+  FLOWLAKE_RETURN_IF_ERROR(v.Section(kAnalysis));
+  FLOWLAKE_RETURN_IF_ERROR(v.Bool(kAnalysisEnabled, c.analysis.enabled));
+  FLOWLAKE_RETURN_IF_ERROR(v.Int(kLatenessS, c.analysis.rollups.lateness_ms));
+  FLOWLAKE_RETURN_IF_ERROR(v.Int(kIdleTimeoutS, c.analysis.rollups.idle_timeout_ms));
+  FLOWLAKE_RETURN_IF_ERROR(v.Int(kMaxHostsPerWindow, c.analysis.rollups.max_hosts_per_window));
+
+  FLOWLAKE_RETURN_IF_ERROR(v.Section(kDetect));
+  FLOWLAKE_RETURN_IF_ERROR(v.StringList(kLocalNetworks, c.analysis.detect.local_networks));
+  FLOWLAKE_RETURN_IF_ERROR(v.String(kBlocklist, c.analysis.detect.blocklist_path));
+  FLOWLAKE_RETURN_IF_ERROR(
+      v.Int(kBlocklistCheckS, c.analysis.detect.blocklist_check_interval_ms));
+  FLOWLAKE_RETURN_IF_ERROR(v.Int(kCooldownS, c.analysis.detect.cooldown_ms));
+  FLOWLAKE_RETURN_IF_ERROR(v.Int(kMaxKeysPerWindow, c.analysis.detect.max_keys_per_window));
+  FLOWLAKE_RETURN_IF_ERROR(v.Int(kVerticalScanPorts, c.analysis.detect.vertical_scan_ports));
+  FLOWLAKE_RETURN_IF_ERROR(v.Int(kHorizontalScanHosts, c.analysis.detect.horizontal_scan_hosts));
+  FLOWLAKE_RETURN_IF_ERROR(v.Int(kSynFloodFlows, c.analysis.detect.syn_flood_flows));
+  FLOWLAKE_RETURN_IF_ERROR(v.Real(kVolumetricBps, c.analysis.detect.volumetric_bps));
+  FLOWLAKE_RETURN_IF_ERROR(v.Real(kVolumetricPps, c.analysis.detect.volumetric_pps));
+  FLOWLAKE_RETURN_IF_ERROR(v.Int(kVolumetricSources, c.analysis.detect.volumetric_sources));
+  FLOWLAKE_RETURN_IF_ERROR(v.Real(kIcmpFloodPps, c.analysis.detect.icmp_flood_pps));
+  FLOWLAKE_RETURN_IF_ERROR(v.Int(kDnsTunnelQueries, c.analysis.detect.dns_tunnel_queries));
+  FLOWLAKE_RETURN_IF_ERROR(v.Int(kDnsLongLabel, c.analysis.detect.dns_long_label));
+  FLOWLAKE_RETURN_IF_ERROR(v.Real(kDnsEntropyBits, c.analysis.detect.dns_entropy_bits));
+  FLOWLAKE_RETURN_IF_ERROR(v.Int(kExfiltrationBytes, c.analysis.detect.exfiltration_bytes));
+  FLOWLAKE_RETURN_IF_ERROR(v.IntList(kSuspiciousPorts, c.analysis.detect.suspicious_ports));
 
   FLOWLAKE_RETURN_IF_ERROR(v.Section(kService));
   FLOWLAKE_RETURN_IF_ERROR(v.Int(kThreads, c.service.threads));
@@ -272,6 +413,15 @@ Status CheckRange(const RealKey& key, double value) {
   if (std::isfinite(value) && value >= key.min && value <= key.max) return Status::Ok();
   return Invalid(key.path, "must be " + FormatReal(key.min) + "-" + FormatReal(key.max) +
                                ", got " + FormatReal(value));
+}
+
+template <typename T>
+Status CheckListElement(const IntListKey& key, const std::string& path, T value) {
+  if (std::cmp_greater_equal(value, key.min) && std::cmp_less_equal(value, key.max)) {
+    return Status::Ok();
+  }
+  return Invalid(path, "must be " + std::to_string(key.min) + "-" + std::to_string(key.max) +
+                           ", got " + std::to_string(value));
 }
 
 std::string_view LastComponent(std::string_view path) {
@@ -427,7 +577,7 @@ class ConfigReader {
     return Status::Ok();
   }
 
-  Status Topics(const PlainKey& key, std::vector<std::string>& field) {
+  Status StringList(const StringListKey& key, std::vector<std::string>& field) {
     const toml::node* node = Find(key.path);
     if (node == nullptr) return Status::Ok();
     const toml::array* array = node->as_array();
@@ -442,8 +592,27 @@ class ConfigReader {
       }
       topics.push_back(s->get());
     }
-    FLOWLAKE_RETURN_IF_ERROR(At(CheckTopics(key.path, topics), *node));
+    FLOWLAKE_RETURN_IF_ERROR(At(key.check(key.path, topics), *node));
     field = std::move(topics);
+    return Status::Ok();
+  }
+
+  template <typename T>
+  Status IntList(const IntListKey& key, std::vector<T>& field) {
+    const toml::node* node = Find(key.path);
+    if (node == nullptr) return Status::Ok();
+    const toml::array* array = node->as_array();
+    if (array == nullptr) return WrongType(key.path, "an array of integers", *node);
+    std::vector<T> values;
+    for (size_t i = 0; i < array->size(); ++i) {
+      const toml::node& element = *array->get(i);
+      const toml::value<int64_t>* v = element.as_integer();
+      const std::string path = std::string(key.path) + "[" + std::to_string(i) + "]";
+      if (v == nullptr) return WrongType(path, "an integer", element);
+      FLOWLAKE_RETURN_IF_ERROR(At(CheckListElement(key, path, v->get()), element));
+      values.push_back(static_cast<T>(v->get()));
+    }
+    field = std::move(values);
     return Status::Ok();
   }
 
@@ -561,8 +730,16 @@ class ConfigChecker {
   }
   Status Compression(const StringKey&, parquet::Compression) { return Status::Ok(); }
   Status Bool(const PlainKey&, bool) { return Status::Ok(); }
-  Status Topics(const PlainKey& key, const std::vector<std::string>& field) {
-    return CheckTopics(key.path, field);
+  Status StringList(const StringListKey& key, const std::vector<std::string>& field) {
+    return key.check(key.path, field);
+  }
+  template <typename T>
+  Status IntList(const IntListKey& key, const std::vector<T>& field) {
+    for (size_t i = 0; i < field.size(); ++i) {
+      FLOWLAKE_RETURN_IF_ERROR(CheckListElement(
+          key, std::string(key.path) + "[" + std::to_string(i) + "]", field[i]));
+    }
+    return Status::Ok();
   }
   Status Consumer(const PlainKey& key, const std::map<std::string, std::string>& field) {
     for (const auto& [name, value] : field) {
@@ -605,10 +782,18 @@ class ConfigPrinter {
   Status Bool(const PlainKey& key, bool field) {
     return Line(key.path, key.doc, field ? "true" : "false");
   }
-  Status Topics(const PlainKey& key, const std::vector<std::string>& field) {
+  Status StringList(const StringListKey& key, const std::vector<std::string>& field) {
     std::string list;
     for (const std::string& t : field) list += (list.empty() ? "" : ", ") + Quote(t);
     return Line(key.path, key.doc, "[" + list + "]");
+  }
+  template <typename T>
+  Status IntList(const IntListKey& key, const std::vector<T>& field) {
+    std::string list;
+    for (T v : field) list += (list.empty() ? "" : ", ") + std::to_string(v);
+    std::string range =
+        " Range: " + std::to_string(key.min) + "-" + std::to_string(key.max) + ".";
+    return Line(key.path, std::string(key.doc) + range, "[" + list + "]");
   }
   Status Consumer(const PlainKey& key, const std::map<std::string, std::string>& field) {
     out_ += '\n';
@@ -670,7 +855,13 @@ Status RunConfig::Validate() const {
                        ", got " + std::to_string(lake.max_file_age_ms));
   }
   FLOWLAKE_RETURN_IF_ERROR(lake.Validate());
-  return decoder.Validate();
+  FLOWLAKE_RETURN_IF_ERROR(decoder.Validate());
+  if (!analysis.enabled) return Status::Ok();
+  Status st = analysis.Validate();
+  if (!st.ok() && st.message().rfind("config: ", 0) != 0) {
+    return Status::InvalidArgument("config: " + st.message());
+  }
+  return st;
 }
 
 Result<RunConfig> ParseRunConfig(std::string_view toml_text, std::string_view source_name) {

@@ -18,6 +18,7 @@
 #include <string_view>
 #include <vector>
 
+#include "app/analysis_config.h"
 #include "core/status.h"
 #include "decode/nprobe_decoder.h"
 #include "lake/partitioned_writer.h"
@@ -39,6 +40,8 @@ struct KafkaConfig {
   // auto.offset.reset: those come from the keys above.
   std::map<std::string, std::string> consumer;
   int64_t poll_timeout_ms = 100;
+  // Where detection events are published; empty: nowhere (lake only).
+  std::string events_topic = "netflows-events";
 
   bool operator==(const KafkaConfig&) const = default;
 };
@@ -71,6 +74,9 @@ struct RunConfig {
   uint32_t checkpoint_every = 64;
   // [decode]: max_record_mb -> max_record_bytes, log_per_second, log_burst.
   DecoderConfig decoder;
+  // [analysis] and [detect]: lateness_s, idle_timeout_s (-> rollups.*_ms),
+  // max_hosts_per_window; the detector thresholds (docs/detections.md).
+  AnalysisConfig analysis;
   ServiceConfig service;
 
   // Range and consistency checks, with the same messages the parser gives

@@ -106,7 +106,7 @@ TEST(ConfigTest, DocsListEveryKeyWithItsDefault) {
     EXPECT_NE(docs.find(row), std::string::npos) << "missing in docs/configuration.md: " << row;
     ++keys;
   }
-  EXPECT_EQ(keys, 22);
+  EXPECT_EQ(keys, 44);
 }
 
 TEST(ConfigTest, DocsExamplesParse) {
@@ -141,6 +141,47 @@ poll_timeout_ms = 250
   EXPECT_EQ(c.kafka.auto_offset_reset, "latest");
   EXPECT_EQ(c.kafka.poll_timeout_ms, 250);
   EXPECT_TRUE(c.kafka.consumer.empty());
+}
+
+TEST(ConfigTest, ParsesAnalysisAndDetect) {
+  RunConfig c = MustParse(R"(
+[kafka]
+events_topic = "alerts"
+[analysis]
+enabled = false
+lateness_s = 30
+idle_timeout_s = 5
+max_hosts_per_window = 5000
+[detect]
+local_networks = ["10.0.0.0/8", "2001:db8::/32"]
+blocklist = "/etc/flowlake/blocklist.txt"
+blocklist_check_s = 60
+cooldown_s = 0
+syn_flood_flows = 500
+volumetric_bps = 2e9
+dns_entropy_bits = 3.5
+exfiltration_bytes = 5000000000
+suspicious_ports = [22, 3389]
+)");
+  EXPECT_EQ(c.kafka.events_topic, "alerts");
+  EXPECT_FALSE(c.analysis.enabled);
+  EXPECT_EQ(c.analysis.rollups.lateness_ms, 30000);
+  EXPECT_EQ(c.analysis.rollups.idle_timeout_ms, 5000);
+  EXPECT_EQ(c.analysis.rollups.max_hosts_per_window, 5000u);
+  EXPECT_EQ(c.analysis.detect.local_networks,
+            (std::vector<std::string>{"10.0.0.0/8", "2001:db8::/32"}));
+  EXPECT_EQ(c.analysis.detect.blocklist_path, "/etc/flowlake/blocklist.txt");
+  EXPECT_EQ(c.analysis.detect.blocklist_check_interval_ms, 60000);
+  EXPECT_EQ(c.analysis.detect.cooldown_ms, 0);
+  EXPECT_EQ(c.analysis.detect.syn_flood_flows, 500u);
+  EXPECT_EQ(c.analysis.detect.volumetric_bps, 2e9);
+  EXPECT_EQ(c.analysis.detect.dns_entropy_bits, 3.5);
+  EXPECT_EQ(c.analysis.detect.exfiltration_bytes, 5000000000u);
+  EXPECT_EQ(c.analysis.detect.suspicious_ports, (std::vector<int>{22, 3389}));
+  // Untouched keys keep their defaults.
+  EXPECT_EQ(c.analysis.detect.vertical_scan_ports, DetectorConfig{}.vertical_scan_ports);
+  // The detectors get the rollups' windowing.
+  EXPECT_EQ(c.analysis.SyncedDetect().lateness_ms, 30000);
 }
 
 TEST(ConfigTest, ConsumerPropertiesOfEveryTypeBecomeText) {
@@ -295,6 +336,19 @@ INSTANTIATE_TEST_SUITE_P(
                   "lake.compression is invalid: unknown parquet compression 'lz4'"},
         ErrorCase{"EmptyPath", "[lake]\npath = \"\"\n", "lake.path must not be empty"},
         ErrorCase{"EmptyBrokers", "[kafka]\nbrokers = \"\"\n", "kafka.brokers must not be empty"},
+        ErrorCase{"SuspiciousPortRange", "[detect]\nsuspicious_ports = [23, 70000]\n",
+                  "config: detect.suspicious_ports[1] must be 1-65535, got 70000 in "
+                  "flowlake.toml:2:"},
+        ErrorCase{"SuspiciousPortType", "[detect]\nsuspicious_ports = [\"rdp\"]\n",
+                  "detect.suspicious_ports[0] must be an integer, got a string"},
+        ErrorCase{"LocalNetworkCidr", "[detect]\nlocal_networks = [\"10.0.0.0/33\"]\n",
+                  "local_networks"},
+        ErrorCase{"Lateness", "[analysis]\nlateness_s = -1\n",
+                  "analysis.lateness_s must be 0-86400, got -1"},
+        ErrorCase{"EntropyBits", "[detect]\ndns_entropy_bits = 9.5\n",
+                  "detect.dns_entropy_bits must be 0-8, got 9.5"},
+        ErrorCase{"EventsTopic", "[kafka]\nevents_topic = \"bad topic\"\n",
+                  "kafka.events_topic must be a topic name"},
         ErrorCase{"NoTopics", "[kafka]\ntopics = []\n",
                   "kafka.topics must list at least one topic"},
         ErrorCase{"BadTopic", "[kafka]\ntopics = [\"ok\", \"net flows\"]\n",

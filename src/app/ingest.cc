@@ -20,16 +20,18 @@ Status IngestConfig::Validate() const {
   if (threads > 256) return Status::InvalidArgument("ingest: --threads must be at most 256");
   FLOWLAKE_RETURN_IF_ERROR(lake.Validate());
   FLOWLAKE_RETURN_IF_ERROR(decoder.Validate());
+  if (analysis.enabled) FLOWLAKE_RETURN_IF_ERROR(analysis.Validate());
   return reader.Validate();
 }
 
 std::string IngestSummary::ToJson() const {
-  char buf[512];
+  char buf[640];
   std::snprintf(buf, sizeof buf,
                 "{\"flows_read\":%llu,\"flows_written\":%llu,\"rejected\":%llu,\"files\":%llu,"
                 "\"seconds\":%.3f,\"flows_per_second\":%.0f,\"row_groups\":%llu,"
                 "\"field_errors\":%llu,\"unknown_fields\":%llu,\"bytes_read\":%llu,"
-                "\"bytes_written\":%llu}",
+                "\"bytes_written\":%llu,\"rollup_records\":%llu,\"events\":%llu,"
+                "\"late_flows\":%llu}",
                 static_cast<unsigned long long>(flows_read),
                 static_cast<unsigned long long>(flows_written),
                 static_cast<unsigned long long>(rejected), static_cast<unsigned long long>(files),
@@ -38,7 +40,10 @@ std::string IngestSummary::ToJson() const {
                 static_cast<unsigned long long>(field_errors),
                 static_cast<unsigned long long>(unknown_fields),
                 static_cast<unsigned long long>(bytes_read),
-                static_cast<unsigned long long>(bytes_written));
+                static_cast<unsigned long long>(bytes_written),
+                static_cast<unsigned long long>(rollup_records),
+                static_cast<unsigned long long>(events),
+                static_cast<unsigned long long>(late_flows));
   return buf;
 }
 
@@ -105,9 +110,25 @@ Result<IngestSummary> RunIngest(const IngestConfig& config) {
   const std::string run_id = NewRunId();
   DeadLetterWriter dead_letter({.root = config.lake.root}, "rejected-" + run_id);
 
+  // The analysis sees the chunks in input order (see AnalysisStage), so its
+  // results do not depend on `threads` or the chunk size.
+  std::unique_ptr<AnalysisWriter> analysis_writer;
+  std::unique_ptr<AnalysisStage> analysis;
+  if (config.analysis.enabled) {
+    AnalysisWriterConfig wc;
+    wc.root = config.lake.root;
+    wc.parquet = config.lake.parquet;
+    wc.sync = config.lake.sync;
+    analysis_writer = std::make_unique<AnalysisWriter>(wc, "analysis-" + run_id);
+    analysis = std::make_unique<AnalysisStage>(config.analysis, SystemClock::Default(),
+                                               *analysis_writer, nullptr);
+    FLOWLAKE_RETURN_IF_ERROR(analysis->Start());
+  }
+
   // Chunks circulate between `free` and `work`: 2 per worker bounds memory
   // and lets the reader fill one while workers decode the others.
   std::vector<Chunk> chunks(2 * threads);
+  std::vector<uint64_t> chunk_seq(chunks.size());  // input order, by chunk index
   ChunkQueue free_chunks, work;
   for (Chunk& c : chunks) free_chunks.Push(&c);
 
@@ -133,16 +154,19 @@ Result<IngestSummary> RunIngest(const IngestConfig& config) {
     w.writer = std::make_unique<PartitionedWriter>(
         config.lake, "part-" + run_id + "-w" + std::to_string(i));
     w.thread = std::thread([&, &w = w] {
-      FlowBatch batch;
+      std::unique_ptr<FlowBatch> batch = std::make_unique<FlowBatch>();
       while (Chunk* c = work.Pop()) {
+        const uint64_t seq = chunk_seq[static_cast<size_t>(c - chunks.data())];
+        if (analysis && !batch) batch = analysis->NewBatch();
+        batch->Clear();
         if (!failed) {
-          batch.Clear();
           w.decoder->DecodeChunk(c->data(), c->size, c->capacity(), source, c->first_line,
-                                 c->base_offset, batch, dead_letter);
-          Status st = w.writer->Write(batch);
+                                 c->base_offset, *batch, dead_letter);
+          Status st = w.writer->Write(*batch);
           if (!st.ok()) fail(st);
         }
         free_chunks.Push(c);
+        if (analysis) analysis->Submit(seq, std::move(batch));
       }
       if (!failed) {
         Status st = w.writer->Flush();
@@ -152,6 +176,7 @@ Result<IngestSummary> RunIngest(const IngestConfig& config) {
   }
 
   Status read_status;
+  uint64_t next_seq = 0;
   while (!failed) {
     Chunk* c = free_chunks.Pop();
     Result<bool> more = reader->Next(*c);
@@ -164,6 +189,7 @@ Result<IngestSummary> RunIngest(const IngestConfig& config) {
       free_chunks.Push(c);
       break;
     }
+    chunk_seq[static_cast<size_t>(c - chunks.data())] = next_seq++;
     work.Push(c);
   }
   work.Close();
@@ -171,6 +197,10 @@ Result<IngestSummary> RunIngest(const IngestConfig& config) {
   if (!read_status.ok()) fail(read_status);
   Status dl = dead_letter.Close();
   if (!dl.ok()) fail(dl);
+  if (analysis && !failed) {
+    Status st = analysis->Finish(next_seq);
+    if (!st.ok()) fail(st);
+  }
   if (failed) return first_error;
 
   IngestSummary s;
@@ -189,6 +219,12 @@ Result<IngestSummary> RunIngest(const IngestConfig& config) {
   s.unknown_fields = decoded.unknown_fields;
   s.bytes_read = reader->stats().bytes;
   s.bytes_written = written.bytes;
+  if (analysis) {
+    const AnalysisStats a = analysis->stats();
+    s.rollup_records = a.rollup_records;
+    s.events = a.events;
+    s.late_flows = a.late_flows;
+  }
   s.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return s;
 }

@@ -4,7 +4,9 @@
 // Threads: the calling thread reads chunks of whole records; `threads`
 // workers each decode a chunk into a FlowBatch and hand it to their own
 // PartitionedWriter (so workers never share a file or a lock on the hot
-// path). Rejected records go to one shared DeadLetterWriter.
+// path). Rejected records go to one shared DeadLetterWriter. With analysis
+// on, each written batch then goes to the AnalysisStage, which analyses the
+// chunks in input order on its own thread.
 //
 // Memory: at most 2 chunks per worker are in flight, and each worker's
 // writer buffers at most one row group per open partition.
@@ -13,6 +15,7 @@
 #include <cstdint>
 #include <string>
 
+#include "app/analysis_stage.h"
 #include "core/status.h"
 #include "decode/nprobe_decoder.h"
 #include "lake/partitioned_writer.h"
@@ -25,6 +28,9 @@ struct IngestConfig {
   LakeWriterConfig lake;
   DecoderConfig decoder;
   ChunkReaderConfig reader;
+  // Rollups and detections of the input, written into the same lake
+  // (rollups/, events/). On by default.
+  AnalysisConfig analysis;
   unsigned threads = 0;  // 0: one per core
   Status Validate() const;
 };
@@ -39,6 +45,10 @@ struct IngestSummary {
   uint64_t unknown_fields = 0;  // keys not in the mapping, ignored
   uint64_t bytes_read = 0;
   uint64_t bytes_written = 0;
+  // Analysis (zero when it is off).
+  uint64_t rollup_records = 0;
+  uint64_t events = 0;
+  uint64_t late_flows = 0;
   double seconds = 0;
   // One line of JSON, the `flowlake ingest` summary.
   std::string ToJson() const;

@@ -40,7 +40,34 @@ int Fail(const Status& st) {
   return usage ? kExitUsage : kExitRuntime;
 }
 
+// Flags of the analysis, shared by ingest and run; they override the file.
+struct AnalysisFlags {
+  bool no_analysis = false;
+  std::string blocklist;
+
+  void Add(CLI::App* cmd) {
+    cmd->add_flag("--no-analysis", no_analysis, "no rollups and no detections, flows only");
+    cmd->add_option("--blocklist", blocklist,
+                    "file of IPs and CIDRs for the blocklist detector (reloaded when it changes)");
+  }
+  void Apply(AnalysisConfig& config) const {
+    if (no_analysis) config.enabled = false;
+    if (!blocklist.empty()) config.detect.blocklist_path = blocklist;
+  }
+};
+
+// --config for ingest and run: a missing file is a usage error (exit 2).
+Result<RunConfig> LoadConfigFlag(const std::string& path) {
+  Result<RunConfig> loaded = LoadRunConfig(path);
+  if (!loaded.ok() && loaded.status().code() == StatusCode::kNotFound) {
+    return Status::InvalidArgument(loaded.status().message());
+  }
+  return loaded;
+}
+
 struct IngestFlags {
+  std::string config_path;
+  AnalysisFlags analysis;
   std::string input;
   std::string lake;
   std::string compression = "zstd";
@@ -52,6 +79,15 @@ struct IngestFlags {
 
 int RunIngestCommand(const IngestFlags& f) {
   IngestConfig config;
+  if (!f.config_path.empty()) {
+    // The same analysis and decoding settings as the service, so a file
+    // replayed through ingest gives what `run` gave.
+    Result<RunConfig> loaded = LoadConfigFlag(f.config_path);
+    if (!loaded.ok()) return Fail(loaded.status());
+    config.analysis = loaded->analysis;
+    config.decoder = loaded->decoder;
+  }
+  f.analysis.Apply(config.analysis);
   config.input = f.input;
   config.lake.root = f.lake;
   config.lake.row_group_rows = f.row_group_rows;
@@ -116,18 +152,19 @@ struct RunFlags {
   bool no_sync = false;
   bool no_progress = false;
   uint64_t test_throttle_bytes_per_s = 0;
+  AnalysisFlags analysis;
+  std::string events_topic;
 };
 
 int RunRunCommand(const RunFlags& f) {
   RunConfig config;
   if (!f.config_path.empty()) {
-    Result<RunConfig> loaded = LoadRunConfig(f.config_path);
-    if (!loaded.ok() && loaded.status().code() == StatusCode::kNotFound) {
-      return Fail(Status::InvalidArgument(loaded.status().message()));  // a usage error: exit 2
-    }
+    Result<RunConfig> loaded = LoadConfigFlag(f.config_path);
     if (!loaded.ok()) return Fail(loaded.status());
     config = std::move(loaded).value();
   }
+  f.analysis.Apply(config.analysis);
+  if (!f.events_topic.empty()) config.kafka.events_topic = f.events_topic;
   // Flags override the file.
   if (!f.brokers.empty()) config.kafka.brokers = f.brokers;
   if (!f.topics.empty()) config.kafka.topics = f.topics;
@@ -251,6 +288,10 @@ int Main(int argc, char** argv) {
       ->capture_default_str();
   ingest_cmd->add_flag("--no-sync", ingest.no_sync,
                        "skip fsync on commit (faster; a crash may lose committed files)");
+  ingest_cmd->add_option("--config", ingest.config_path,
+                         "take the [analysis], [detect] and [decode] settings from this "
+                         "flowlake.toml (the service's)");
+  ingest.analysis.Add(ingest_cmd);
 
   GenerateFlags generate;
   CLI::App* generate_cmd = app.add_subcommand(
@@ -302,6 +343,9 @@ int Main(int argc, char** argv) {
       ->check(CLI::Range(0.1, 86400.0));
   run_cmd->add_flag("--no-sync", run.no_sync, "skip fsync (faster; a machine crash may lose data)");
   run_cmd->add_flag("--no-progress", run.no_progress, "no status line on a TTY");
+  run.analysis.Add(run_cmd);
+  run_cmd->add_option("--events-topic", run.events_topic,
+                      "Kafka topic for detection events (default netflows-events)");
   run_cmd->add_option("--test-throttle-bytes-per-s", run.test_throttle_bytes_per_s)
       ->group("");  // tests only: slows the lake writer
 

@@ -17,6 +17,7 @@
 #include <fmt/ranges.h>
 #include <spdlog/spdlog.h>
 
+#include "app/analysis_stage.h"
 #include "app/ingest.h"
 #include "core/crash_point.h"
 #include "core/log_limiter.h"
@@ -29,19 +30,22 @@
 namespace flowlake {
 
 std::string RunSummary::ToJson() const {
-  char buf[704];
+  char buf[896];
   std::snprintf(
       buf, sizeof buf,
       "{\"messages\":%llu,\"flows_read\":%llu,\"flows_written\":%llu,\"rejected\":%llu,"
       "\"files\":%llu,\"commits\":%llu,\"aborted_commits\":%llu,\"pauses\":%llu,"
-      "\"offsets_skipped\":%llu,\"rebalances\":%llu,\"seconds\":%.3f,\"active_seconds\":%.3f,"
-      "\"flows_per_second\":%.0f}",
+      "\"offsets_skipped\":%llu,\"rebalances\":%llu,\"rollup_records\":%llu,"
+      "\"events\":%llu,\"events_published\":%llu,\"late_flows\":%llu,"
+      "\"seconds\":%.3f,\"active_seconds\":%.3f,\"flows_per_second\":%.0f}",
       static_cast<unsigned long long>(messages), static_cast<unsigned long long>(flows_read),
       static_cast<unsigned long long>(flows_written), static_cast<unsigned long long>(rejected),
       static_cast<unsigned long long>(files), static_cast<unsigned long long>(commits),
       static_cast<unsigned long long>(aborted_commits), static_cast<unsigned long long>(pauses),
       static_cast<unsigned long long>(offsets_skipped), static_cast<unsigned long long>(rebalances),
-      seconds, active_seconds,
+      static_cast<unsigned long long>(rollup_records), static_cast<unsigned long long>(events),
+      static_cast<unsigned long long>(events_published),
+      static_cast<unsigned long long>(late_flows), seconds, active_seconds,
       active_seconds > 0 ? static_cast<double>(flows_read) / active_seconds : 0.0);
   return buf;
 }
@@ -55,6 +59,7 @@ using Clock = std::chrono::steady_clock;
 struct WorkItem {
   std::vector<KafkaMessage> messages;
   uint64_t bytes = 0;
+  uint64_t seq = 0;  // dispatch order, for the analysis (not for flushes)
   bool flush = false;
 };
 
@@ -71,12 +76,16 @@ struct Shared {
 
 class Worker {
  public:
+  // `analysis` may be null (analysis off); it must outlive the worker.
   Worker(unsigned index, const RunConfig& config, const std::string& run_id,
-         const std::string& staging_dir, DeadLetterWriter& dead_letter, Shared& shared)
+         const std::string& staging_dir, DeadLetterWriter& dead_letter, Shared& shared,
+         AnalysisStage* analysis)
       : decoder_(config.decoder),
         writer_(WriterConfig(config, staging_dir), "part-" + run_id + "-w" + std::to_string(index)),
         dead_letter_(dead_letter),
-        shared_(shared) {
+        shared_(shared),
+        analysis_(analysis),
+        batch_(std::make_unique<FlowBatch>()) {
     thread_ = std::thread([this] { Loop(); });
   }
 
@@ -127,7 +136,8 @@ class Worker {
       if (item->flush) {
         st = writer_.Flush();
       } else {
-        batch_.Clear();
+        if (!batch_) batch_ = analysis_->NewBatch();
+        batch_->Clear();
         last_partition = -1;  // the topic pointer is only trusted within an item
         for (const KafkaMessage& m : item->messages) {
           // Topic names are interned by librdkafka: compare pointers.
@@ -139,12 +149,13 @@ class Worker {
             source += std::to_string(last_partition);
           }
           SourcePosition pos{source, 0, static_cast<uint64_t>(m.offset()), -1};
-          decoder_.DecodeMessage(m.payload(), pos, batch_, dead_letter_);
+          decoder_.DecodeMessage(m.payload(), pos, *batch_, dead_letter_);
         }
         item->messages.clear();  // gives librdkafka its buffers back early
-        shared_.flows.fetch_add(batch_.num_rows(), std::memory_order_relaxed);
-        st = writer_.Write(batch_);
+        shared_.flows.fetch_add(batch_->num_rows(), std::memory_order_relaxed);
+        st = writer_.Write(*batch_);
         if (st.ok() && writer_.staged_files() > 0) has_staged_ = true;
+        if (analysis_ != nullptr) analysis_->Submit(item->seq, std::move(batch_));
       }
       std::lock_guard<std::mutex> lock(shared_.mu);
       if (!st.ok() && shared_.error.ok()) shared_.error = st;
@@ -158,7 +169,8 @@ class Worker {
   PartitionedWriter writer_;
   DeadLetterWriter& dead_letter_;
   Shared& shared_;
-  FlowBatch batch_;
+  AnalysisStage* const analysis_;
+  std::unique_ptr<FlowBatch> batch_;  // null between Submit() and the next item
   std::deque<std::unique_ptr<WorkItem>> queue_;  // guarded by shared_.mu
   std::atomic<bool> has_staged_{false};
   std::thread thread_;
@@ -168,6 +180,10 @@ class Worker {
 struct Track {
   int64_t first = -1;  // where this commit's range starts; -1: not known yet
   int64_t next = -1;   // one past the last offset handed to a worker
+  // A seek to `first` failed (e.g. the partition is being revoked): its
+  // messages are ignored until a retry succeeds or the partition goes.
+  bool seek_pending = false;
+  int64_t seek_to = 0;  // the offset to retry it at
 };
 
 class Service final : public KafkaConsumer::Listener {
@@ -227,9 +243,10 @@ class Service final : public KafkaConsumer::Listener {
         DeadLetterConfig{.root = config_.lake.root, .staging_dir = log_->staging_dir()},
         "rejected-" + run_id_);
 
+    FLOWLAKE_RETURN_IF_ERROR(StartAnalysis());
     for (unsigned i = 0; i < threads_; ++i) {
       workers_.push_back(std::make_unique<Worker>(i, config_, run_id_, log_->staging_dir(),
-                                                  *dead_letter_, shared_));
+                                                  *dead_letter_, shared_, analysis_.get()));
     }
     KafkaSourceConfig kc;
     kc.brokers = config_.kafka.brokers;
@@ -242,8 +259,16 @@ class Service final : public KafkaConsumer::Listener {
                  fmt::join(kc.topics, ","), kc.brokers, kc.group, config_.lake.root);
 
     Status st = Loop(t0);
+    if (st.ok() && fatal_.ok()) st = FinishAnalysis();
     if (st.ok() && fatal_.ok()) st = CommitNow("shutdown");
     // Leaving the group calls OnRevoke, which commits again (a no-op now).
+    if (analysis_) {
+      const AnalysisStats a = analysis_->stats();
+      summary_.events = a.events;
+      summary_.events_published = a.events_published;
+      summary_.rollup_records = a.rollup_records;
+      summary_.late_flows = a.late_flows;
+    }
     Status close = consumer_->Close();
     if (!close.ok()) spdlog::warn("{}", close.message());
     StopWorkers();
@@ -300,6 +325,57 @@ class Service final : public KafkaConsumer::Listener {
   }
 
  private:
+  // The analysis writes into this run's staging directory, so rollups and
+  // events are committed with the flows they come from; events also go to
+  // Kafka as soon as they fire.
+  Status StartAnalysis() {
+    if (!config_.analysis.enabled) return Status::Ok();
+    AnalysisWriterConfig wc;
+    wc.root = config_.lake.root;
+    wc.staging_dir = log_->staging_dir();
+    wc.parquet = config_.lake.parquet;
+    wc.sync = config_.lake.sync;
+    analysis_writer_ = std::make_unique<AnalysisWriter>(wc, "analysis-" + run_id_);
+    if (!config_.kafka.events_topic.empty()) {
+      KafkaProducerConfig pc;
+      pc.brokers = config_.kafka.brokers;
+      pc.topic = config_.kafka.events_topic;
+      // The connection settings of the consumer (TLS, SASL, client id) apply
+      // to the producer too; consumer tuning does not.
+      for (const auto& [name, value] : config_.kafka.consumer) {
+        if (name.starts_with("security.") || name.starts_with("ssl.") ||
+            name.starts_with("sasl.") || name == "client.id") {
+          pc.properties[name] = value;
+        }
+      }
+      FLOWLAKE_ASSIGN_OR_RETURN(producer_, KafkaProducer::Create(pc));
+    }
+    analysis_ = std::make_unique<AnalysisStage>(config_.analysis, SystemClock::Default(),
+                                                *analysis_writer_, producer_.get());
+    // The windows and counters of writers that died: their flows up to
+    // their last commit are counted there and nowhere else.
+    FLOWLAKE_ASSIGN_OR_RETURN(std::vector<std::string> states, log_->AdoptState());
+    for (const std::string& state : states) {
+      FLOWLAKE_RETURN_IF_ERROR(analysis_->MergeState(state));
+    }
+    if (!states.empty()) {
+      spdlog::info("analysis: adopted the state of {} stopped writer(s)", states.size());
+    }
+    return analysis_->Start();
+  }
+
+  // At shutdown, the open windows are closed early and written as partial
+  // rollups: a restarted member continues them, and partial records of one
+  // host and window merge (docs/rollup-sketches.md). Nothing is lost.
+  Status FinishAnalysis() {
+    if (!analysis_) return Status::Ok();
+    FLOWLAKE_RETURN_IF_ERROR(Barrier());
+    Status st = analysis_->Finish(next_seq_);
+    dirty_ = true;
+    if (!st.ok()) fatal_ = st;
+    return st;
+  }
+
   Status Loop(Clock::time_point t0) {
     std::vector<KafkaMessage> msgs;
     msgs.reserve(8192);
@@ -328,6 +404,7 @@ class Service final : public KafkaConsumer::Listener {
       // is not for short waits.)
       SendPending(pending_.empty() ? 0 : 1000);
       ApplyBackpressure();
+      RetrySeeks();
 
       msgs.clear();
       consumer_->Poll(msgs, 8192,
@@ -343,6 +420,8 @@ class Service final : public KafkaConsumer::Listener {
         break;
       }
 
+      // Windows closed by the clock on an idle stream still need a commit.
+      if (analysis_ && analysis_->outputs() != committed_outputs_) dirty_ = true;
       const auto now = Clock::now();
       bool staged = false;
       for (auto& w : workers_) staged = staged || w->has_staged();
@@ -381,6 +460,7 @@ class Service final : public KafkaConsumer::Listener {
       }
       if (it == track_.end()) continue;  // not ours (any more)
       Track& t = it->second;
+      if (t.seek_pending) continue;
       if (t.next >= 0 && m.offset() < t.next) continue;  // already handed out
       if (t.next >= 0 && m.offset() > t.next) {
         // Offsets with no message: deleted by retention before we read
@@ -423,6 +503,7 @@ class Service final : public KafkaConsumer::Listener {
         continue;
       }
       shared_.inflight_bytes += item->bytes;
+      item->seq = next_seq_++;
       Worker* target = workers_[next_worker_++ % workers_.size()].get();
       for (auto& w : workers_) {
         if (w->queued() < target->queued()) target = w.get();
@@ -519,6 +600,26 @@ class Service final : public KafkaConsumer::Listener {
     }
     FLOWLAKE_ASSIGN_OR_RETURN(std::vector<StagedFile> rejected, dead_letter_->TakeStaged());
     for (StagedFile& f : rejected) files.push_back(std::move(f));
+    size_t analysis_files = 0;
+    std::optional<StagedFile> state_file;
+    if (analysis_) {
+      // Everything dispatched has been analysed; what it produced is flushed
+      // into staging and committed with the flows' offsets.
+      const uint64_t outputs = analysis_->outputs();
+      FLOWLAKE_RETURN_IF_ERROR(analysis_->Drain(next_seq_, [&]() -> Status {
+        FLOWLAKE_RETURN_IF_ERROR(analysis_writer_->Flush());
+        for (StagedFile& f : analysis_writer_->TakeStaged()) {
+          files.push_back(std::move(f));
+          ++analysis_files;
+        }
+        // The state goes with the offsets it reflects (docs/commit-protocol.md).
+        FLOWLAKE_ASSIGN_OR_RETURN(state_file, log_->StageState(analysis_->SaveState()));
+        files.push_back(*state_file);
+        ++analysis_files;
+        return Status::Ok();
+      }));
+      committed_outputs_ = std::max(committed_outputs_, outputs);
+    }
 
     std::vector<OffsetRange> ranges;
     std::map<TopicPartition, int64_t> next_offsets;
@@ -537,17 +638,22 @@ class Service final : public KafkaConsumer::Listener {
       FLOWLAKE_RETURN_IF_ERROR(log_->DiscardStaged(files));
       for (auto& w : workers_) w->writer().DiscardAll();
       dead_letter_->DiscardAll();
+      // The analysis keeps its windows: the partitions this member lost are
+      // now another member's, whose partial rollups merge with ours
+      // (docs/analysis.md).
+      if (analysis_writer_) analysis_writer_->DiscardAll();
       dirty_ = false;
       return SeekToLake();
     }
     if (!seq.ok()) return seq.status();
     CrashPoint("run.after_commit");
+    if (state_file) FLOWLAKE_RETURN_IF_ERROR(log_->PruneState(*state_file));
     for (auto& [tp, t] : track_) {
       if (t.next >= 0) t.first = t.next;
     }
     consumer_->CommitOffsets(next_offsets);
     ++summary_.commits;
-    summary_.files += files.size() - rejected.size();
+    summary_.files += files.size() - rejected.size() - analysis_files;
     summary_.flows_written += rows;
     dirty_ = false;
     spdlog::debug("commit {} ({}): {} file(s), {} flows", *seq, reason, files.size(), rows);
@@ -566,17 +672,35 @@ class Service final : public KafkaConsumer::Listener {
     const int64_t start = it == state.end() ? -1 : it->second;
     Track& t = track_[tp];
     t.first = t.next = start;
+    t.seek_pending = false;
     return it == state.end() ? FreshOffset() : start;
   }
 
   // After a fenced commit: start every partition again where the lake ends.
+  // A fenced member is usually losing its partitions right then, and a seek
+  // on a partition being revoked times out: that partition waits (its
+  // messages ignored) and the seek is retried by RetrySeeks() until it
+  // works or the partition is gone. Consuming it from anywhere else could
+  // record offsets whose rows were never written.
   Status SeekToLake() {
     FLOWLAKE_ASSIGN_OR_RETURN(auto state, log_->State());
-    for (const auto& entry : track_) {
-      const TopicPartition& tp = entry.first;
-      FLOWLAKE_RETURN_IF_ERROR(consumer_->Seek(tp, StartFromLake(state, tp)));
+    for (auto& [tp, t] : track_) {
+      const int64_t start = StartFromLake(state, tp);
+      Status st = consumer_->Seek(tp, start);
+      if (!st.ok()) {
+        spdlog::warn("kafka: {} (will retry)", st.message());
+        t.seek_pending = true;
+        t.seek_to = start;
+      }
     }
     return Status::Ok();
+  }
+
+  void RetrySeeks() {
+    for (auto& [tp, t] : track_) {
+      if (!t.seek_pending) continue;
+      if (consumer_->Seek(tp, t.seek_to).ok()) t.seek_pending = false;
+    }
   }
 
   void Progress(double rate, bool log_line) {
@@ -602,7 +726,10 @@ class Service final : public KafkaConsumer::Listener {
       shared_.stopping = true;
       shared_.cv.notify_all();
     }
+    // Workers finish their queues first: every item they were given is
+    // submitted to the analysis, which must still be alive for that.
     for (auto& w : workers_) w->Join();
+    analysis_.reset();
   }
 
   RunConfig config_;  // a copy: limits are derived from memory_limit_mb
@@ -611,6 +738,11 @@ class Service final : public KafkaConsumer::Listener {
   std::unique_ptr<CommitLog> log_;
   std::unique_ptr<DeadLetterWriter> dead_letter_;
   std::unique_ptr<KafkaConsumer> consumer_;
+  std::unique_ptr<AnalysisWriter> analysis_writer_;
+  std::unique_ptr<KafkaProducer> producer_;
+  std::unique_ptr<AnalysisStage> analysis_;  // null when analysis is off
+  uint64_t next_seq_ = 0;           // the next work item's seq
+  uint64_t committed_outputs_ = 0;  // analysis_->outputs() at the last commit
   Shared shared_;
   std::vector<std::unique_ptr<Worker>> workers_;
   size_t next_worker_ = 0;

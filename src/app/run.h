@@ -56,6 +56,10 @@ struct RunSummary {
   uint64_t pauses = 0;           // backpressure episodes
   uint64_t offsets_skipped = 0;  // gaps in Kafka offsets (retention, compaction)
   uint64_t rebalances = 0;
+  uint64_t rollup_records = 0;
+  uint64_t events = 0;
+  uint64_t events_published = 0;  // handed to Kafka (delivery is the producer's)
+  uint64_t late_flows = 0;
   double seconds = 0;
   double active_seconds = 0;  // from the first message to the end
   std::string ToJson() const;

@@ -1,0 +1,26 @@
+#include "app/analysis_config.h"
+
+namespace flowlake {
+
+DetectorConfig AnalysisConfig::SyncedDetect() const {
+  DetectorConfig d = detect;
+  d.window_ms = rollups.window_ms;
+  d.lateness_ms = rollups.lateness_ms;
+  d.idle_timeout_ms = rollups.idle_timeout_ms;
+  d.max_spread_ms = rollups.max_spread_ms;
+  return d;
+}
+
+Status AnalysisConfig::Validate() const {
+  FLOWLAKE_RETURN_IF_ERROR(rollups.Validate());
+  FLOWLAKE_RETURN_IF_ERROR(SyncedDetect().Validate());
+  if (max_pending_batches == 0) {
+    return Status::InvalidArgument("analysis: max_pending_batches must be at least 1");
+  }
+  if (tick_interval_ms <= 0) {
+    return Status::InvalidArgument("analysis: tick_interval_ms must be positive");
+  }
+  return Status::Ok();
+}
+
+}  // namespace flowlake

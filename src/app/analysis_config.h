@@ -1,0 +1,34 @@
+// AnalysisConfig: the settings of the real-time analysis (rollups and
+// detectors), shared by `flowlake ingest` and `flowlake run` so that both give
+// the same results for the same flows.
+//
+// Plain values; Validate() at start-up.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "core/status.h"
+#include "detect/detectors.h"
+#include "stream/host_rollups.h"
+
+namespace flowlake {
+
+struct AnalysisConfig {
+  bool enabled = true;
+  // Windowing: window_ms, lateness_ms, idle_timeout_ms and max_spread_ms
+  // here are also the detectors' (Synced() copies them), so rollups and
+  // detectors agree on which flows are late.
+  RollupConfig rollups;
+  DetectorConfig detect;
+  // Batches that may wait for an earlier one.
+  size_t max_pending_batches = 16;
+  // How often the stage's thread wakes to close windows of an idle stream.
+  int64_t tick_interval_ms = 1000;
+
+  // The detector config with the windowing fields taken from `rollups`.
+  DetectorConfig SyncedDetect() const;
+  Status Validate() const;
+};
+
+}  // namespace flowlake

@@ -1,0 +1,223 @@
+#include "app/analysis_stage.h"
+
+#include <chrono>
+
+#include <spdlog/spdlog.h>
+
+namespace flowlake {
+
+AnalysisStage::AnalysisStage(AnalysisConfig config, const Clock& clock, AnalysisWriter& writer,
+                             KafkaProducer* producer)
+    : config_(std::move(config)),
+      writer_(writer),
+      producer_(producer),
+      rollups_(config_.rollups, clock),
+      detectors_(config_.SyncedDetect(), clock) {}
+
+AnalysisStage::~AnalysisStage() { Stop(); }
+
+Status AnalysisStage::Start() {
+  FLOWLAKE_RETURN_IF_ERROR(detectors_.Start());
+  thread_ = std::thread([this] { Loop(); });
+  return Status::Ok();
+}
+
+void AnalysisStage::Stop() {
+  {
+    std::lock_guard<std::mutex> lock(queue_mu_);
+    stopping_ = true;
+    queue_cv_.notify_all();
+  }
+  if (thread_.joinable()) thread_.join();
+}
+
+std::unique_ptr<FlowBatch> AnalysisStage::NewBatch() {
+  {
+    std::lock_guard<std::mutex> lock(queue_mu_);
+    if (!pool_.empty()) {
+      std::unique_ptr<FlowBatch> batch = std::move(pool_.back());
+      pool_.pop_back();
+      return batch;
+    }
+  }
+  return std::make_unique<FlowBatch>();
+}
+
+void AnalysisStage::Submit(uint64_t seq, std::unique_ptr<FlowBatch> batch) {
+  std::unique_lock<std::mutex> lock(queue_mu_);
+  // The batch due next always gets in: it is what frees the others.
+  queue_cv_.wait(lock, [&] {
+    return stopping_ || seq == next_seq_ || ready_.size() < config_.max_pending_batches;
+  });
+  if (stopping_) return;
+  ready_.emplace(seq, std::move(batch));
+  queue_cv_.notify_all();
+}
+
+void AnalysisStage::Loop() {
+  const auto tick = std::chrono::milliseconds(config_.tick_interval_ms);
+  auto last_tick = std::chrono::steady_clock::now();
+  for (;;) {
+    std::unique_ptr<FlowBatch> batch;
+    {
+      std::unique_lock<std::mutex> lock(queue_mu_);
+      queue_cv_.wait_for(lock, tick, [&] { return stopping_ || ready_.contains(next_seq_); });
+      if (stopping_) return;
+      auto it = ready_.find(next_seq_);
+      if (it != ready_.end()) {
+        batch = std::move(it->second);
+        ready_.erase(it);
+      }
+    }
+    {
+      std::lock_guard<std::mutex> state(state_mu_);
+      if (batch) Analyse(*batch);
+      // Idle streams close their windows by wall time; Tick() itself only
+      // acts after idle_timeout_ms without a flow, so a busy stream is not
+      // affected.
+      const auto now = std::chrono::steady_clock::now();
+      if (!batch || now - last_tick >= tick) {
+        rollups_.Tick();
+        detectors_.Tick();
+        last_tick = now;
+      }
+      TakeOutputs();
+    }
+    if (batch) {
+      batch->Clear();
+      std::lock_guard<std::mutex> lock(queue_mu_);
+      pool_.push_back(std::move(batch));
+      ++next_seq_;
+      queue_cv_.notify_all();
+    }
+  }
+}
+
+void AnalysisStage::Analyse(const FlowBatch& batch) {
+  rollups_.Consume(batch);
+  detectors_.Consume(batch);
+  ++stats_.batches;
+  stats_.flows += batch.num_rows();
+}
+
+void AnalysisStage::TakeOutputs() {
+  for (DetectionEvent& event : detectors_.TakeEvents()) {
+    ++stats_.events;
+    if (event_log_.Allow()) {
+      spdlog::info("detection: {}", event.json);
+    }
+    if (error_.ok()) {
+      Status st = writer_.AddEvent(event.window_start_ms, event.json);
+      if (!st.ok()) error_ = st;
+      outputs_.fetch_add(1, std::memory_order_relaxed);
+    }
+    if (producer_ != nullptr) {
+      Status st = producer_->Produce(event.key_host, event.json);
+      if (st.ok()) {
+        ++stats_.events_published;
+      } else {
+        ++stats_.publish_errors;
+        if (publish_log_.Allow()) {
+          spdlog::warn("events: cannot publish event {} to Kafka ({}); it is in the lake",
+                       event.id, st.message());
+        }
+      }
+    }
+  }
+  if (producer_ != nullptr) producer_->Poll();
+  std::vector<HostRollupRecord> closed = rollups_.TakeClosed();
+  if (!closed.empty()) {
+    stats_.rollup_records += closed.size();
+    if (error_.ok()) {
+      Status st = writer_.AddRollups(closed);
+      if (!st.ok()) error_ = st;
+      outputs_.fetch_add(closed.size(), std::memory_order_relaxed);
+    }
+  }
+}
+
+namespace {
+constexpr std::string_view kStateMagic = "flowlake-analysis-1\n";
+
+void PutLength(std::string& out, uint64_t n) {
+  for (int i = 0; i < 8; ++i) out.push_back(static_cast<char>(n >> (8 * i)));
+}
+bool GetPart(std::string_view& in, std::string_view* part) {
+  if (in.size() < 8) return false;
+  uint64_t n = 0;
+  for (int i = 0; i < 8; ++i) n |= uint64_t{static_cast<unsigned char>(in[i])} << (8 * i);
+  in.remove_prefix(8);
+  if (n > in.size()) return false;
+  *part = in.substr(0, n);
+  in.remove_prefix(n);
+  return true;
+}
+}  // namespace
+
+std::string AnalysisStage::SaveState() const {
+  std::string out(kStateMagic);
+  const std::string rollups = rollups_.SaveState();
+  const std::string detectors = detectors_.SaveState();
+  PutLength(out, rollups.size());
+  out += rollups;
+  PutLength(out, detectors.size());
+  out += detectors;
+  return out;
+}
+
+Status AnalysisStage::MergeState(std::string_view snapshot) {
+  std::lock_guard<std::mutex> state(state_mu_);
+  std::string_view in = snapshot;
+  std::string_view rollups, detectors;
+  if (!in.starts_with(kStateMagic)) {
+    return Status::Corruption("analysis: a state snapshot without its magic");
+  }
+  in.remove_prefix(kStateMagic.size());
+  if (!GetPart(in, &rollups) || !GetPart(in, &detectors) || !in.empty()) {
+    return Status::Corruption("analysis: a truncated state snapshot");
+  }
+  FLOWLAKE_RETURN_IF_ERROR(rollups_.MergeState(rollups));
+  return detectors_.MergeState(detectors);
+}
+
+Status AnalysisStage::Drain(uint64_t next_seq, const std::function<Status()>& fn) {
+  {
+    std::unique_lock<std::mutex> lock(queue_mu_);
+    queue_cv_.wait(lock, [&] { return stopping_ || next_seq_ >= next_seq; });
+  }
+  std::lock_guard<std::mutex> state(state_mu_);
+  if (!error_.ok()) return error_;
+  return fn();
+}
+
+Status AnalysisStage::Finish(uint64_t next_seq) {
+  {
+    std::unique_lock<std::mutex> lock(queue_mu_);
+    queue_cv_.wait(lock, [&] { return stopping_ || next_seq_ >= next_seq; });
+  }
+  Stop();
+  std::lock_guard<std::mutex> state(state_mu_);
+  rollups_.Flush();
+  detectors_.Flush();
+  TakeOutputs();
+  if (producer_ != nullptr) {
+    Status st = producer_->Flush(10000);
+    if (!st.ok()) spdlog::warn("events: {}", st.message());
+  }
+  if (!error_.ok()) return error_;
+  return writer_.Flush();
+}
+
+AnalysisStats AnalysisStage::stats() const {
+  std::lock_guard<std::mutex> state(state_mu_);
+  AnalysisStats s = stats_;
+  s.late_flows = rollups_.stats().late_flows;
+  s.windows_closed = rollups_.stats().windows_closed;
+  s.watermark_ms = rollups_.stats().watermark_ms;
+  for (size_t i = 0; i < kDetectionTypeCount; ++i) {
+    s.events_by_type[i] = detectors_.stats().events_by_type[i];
+  }
+  return s;
+}
+
+}  // namespace flowlake

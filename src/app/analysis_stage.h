@@ -1,0 +1,138 @@
+// AnalysisStage: the real-time analysis of the flow stream, on its own
+// thread: 1-minute host rollups (stream/host_rollups.h) and the detectors
+// (detect/detectors.h), with their outputs handed to an AnalysisWriter (the
+// lake) and, for events, an optional KafkaProducer.
+//
+// Order: the decode workers finish their batches out of order, but event
+// time windows, lateness and "fires when the threshold is crossed" depend on
+// the order flows are seen. So every batch carries the sequence number of
+// the chunk (ingest) or work item (run) it came from, and the stage analyses
+// batches strictly in sequence order. The results are then the same for any
+// number of workers and any batch size (docs/analysis.md).
+//
+// Ownership: workers get empty batches from NewBatch() and give them back
+// with Submit(); the stage recycles them, so no batch is allocated per chunk
+// in the steady state. Memory: at most `max_pending_batches` batches wait
+// out of order; Submit() blocks past that (never for the batch that is due
+// next, so no deadlock).
+//
+// Threads: Submit() and NewBatch() from any worker; Drain(), Finish() and
+// stats() from one controlling thread. The writer and producer are used by
+// the stage's thread, and by `fn` inside Drain() while that thread is idle;
+// both must outlive the stage.
+//
+// Errors: an AnalysisWriter error is sticky and returned by Drain() and
+// Finish(); a Kafka publishing error is counted and logged (the lake keeps
+// every event), never fatal.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "app/analysis_config.h"
+#include "core/clock.h"
+#include "core/flow_schema.h"
+#include "core/log_limiter.h"
+#include "core/status.h"
+#include "detect/detectors.h"
+#include "lake/analysis_writer.h"
+#include "sources/kafka_producer.h"
+#include "stream/host_rollups.h"
+
+namespace flowlake {
+
+struct AnalysisStats {
+  uint64_t flows = 0;
+  uint64_t batches = 0;
+  uint64_t late_flows = 0;
+  uint64_t rollup_records = 0;
+  uint64_t windows_closed = 0;
+  uint64_t events = 0;
+  uint64_t events_published = 0;  // handed to the Kafka producer
+  uint64_t publish_errors = 0;
+  uint64_t events_by_type[kDetectionTypeCount] = {};
+  int64_t watermark_ms = INT64_MIN;
+};
+
+class AnalysisStage {
+ public:
+  // `producer` may be null (no Kafka: events go to the lake only).
+  AnalysisStage(AnalysisConfig config, const Clock& clock, AnalysisWriter& writer,
+                KafkaProducer* producer);
+  // Stops the thread; what was not Finish()ed is dropped.
+  ~AnalysisStage();
+  AnalysisStage(const AnalysisStage&) = delete;
+  AnalysisStage& operator=(const AnalysisStage&) = delete;
+
+  // Loads the blocklist (fails fast on a bad path) and starts the thread.
+  Status Start();
+
+  // An empty batch to decode into (recycled when possible).
+  std::unique_ptr<FlowBatch> NewBatch();
+  // Hands over the decoded rows of sequence number `seq`. Every seq from 0
+  // up must be submitted exactly once (an empty batch for a unit of work
+  // that had no rows).
+  void Submit(uint64_t seq, std::unique_ptr<FlowBatch> batch);
+
+  // Before Start(): merges a snapshot taken by SaveState() (of this process
+  // or of a dead one, see CommitLog::AdoptState) into the state.
+  // Errors: kCorruption for a snapshot that does not parse.
+  Status MergeState(std::string_view snapshot);
+  // Only inside Drain()'s `fn`: the whole analysis state (open windows,
+  // detector counters, fired events, cooldowns, watermark) as bytes.
+  std::string SaveState() const;
+
+  // Waits until every seq < `next_seq` is analysed and its outputs are in
+  // the writer, then runs `fn` with the stage's thread held off (e.g. to
+  // flush the writer and take its staged files for a commit).
+  Status Drain(uint64_t next_seq, const std::function<Status()>& fn);
+  // End of input: analyses every seq < `next_seq`, closes every window,
+  // and flushes the writer. The stage is stopped afterwards.
+  Status Finish(uint64_t next_seq);
+
+  AnalysisStats stats() const;
+  // Rollup records and events handed to the writer so far (any thread): a
+  // change means there is output waiting for a commit, even on an idle
+  // stream whose windows were closed by the clock.
+  uint64_t outputs() const { return outputs_.load(std::memory_order_relaxed); }
+
+ private:
+  void Loop();
+  void Analyse(const FlowBatch& batch);  // under state_mu_
+  void TakeOutputs();                    // under state_mu_
+  void Stop();
+
+  const AnalysisConfig config_;
+  AnalysisWriter& writer_;
+  KafkaProducer* const producer_;
+
+  // queue_mu_: the reorder buffer, the pool, the counters below.
+  mutable std::mutex queue_mu_;
+  std::condition_variable queue_cv_;
+  std::map<uint64_t, std::unique_ptr<FlowBatch>> ready_;
+  std::vector<std::unique_ptr<FlowBatch>> pool_;
+  uint64_t next_seq_ = 0;  // the next seq to analyse
+  bool stopping_ = false;
+
+  // state_mu_: the analysis state and the writer.
+  mutable std::mutex state_mu_;
+  HostRollups rollups_;
+  Detectors detectors_;
+  Status error_;
+  AnalysisStats stats_;
+  LogLimiter event_log_{5, 20};
+  LogLimiter publish_log_{1, 5};
+
+  std::atomic<uint64_t> outputs_{0};
+  std::thread thread_;
+};
+
+}  // namespace flowlake

@@ -1,0 +1,211 @@
+#include "app/analysis_stage.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <sstream>
+#include <thread>
+
+#include "decode/nprobe_decoder.h"
+#include "synth/traffic_generator.h"
+
+namespace flowlake {
+namespace {
+
+namespace fs = std::filesystem;
+
+class CountingRejects final : public RejectSink {
+ public:
+  void Reject(const SourcePosition&, std::string_view, std::string_view) override { ++count; }
+  uint64_t count = 0;
+};
+
+// Synthetic traffic with labelled attacks, decoded into batches of
+// `batch_rows` (the last one shorter).
+std::vector<FlowBatch> Traffic(size_t batch_rows) {
+  synth::TrafficConfig traffic;
+  traffic.seed = 3;
+  traffic.attacks = true;
+  traffic.flows = 20000;
+  traffic.span_ms = 5 * 60000;
+  synth::TrafficGenerator generator(traffic);
+  NprobeDecoder decoder;
+  CountingRejects rejects;
+  std::vector<FlowBatch> batches(1);
+  std::string message;
+  while (generator.Next(message)) {
+    decoder.DecodeMessage(message, SourcePosition{"synth"}, batches.back(), rejects);
+    message.clear();
+    if (batches.back().num_rows() >= batch_rows) batches.emplace_back();
+  }
+  EXPECT_EQ(rejects.count, 0u);
+  return batches;
+}
+
+// Every line of every file under `dir` whose name ends in `suffix`, sorted.
+std::vector<std::string> Lines(const fs::path& dir, const std::string& suffix) {
+  std::vector<std::string> out;
+  if (!fs::exists(dir)) return out;
+  for (const auto& e : fs::recursive_directory_iterator(dir)) {
+    if (!e.is_regular_file() || !e.path().string().ends_with(suffix)) continue;
+    std::ifstream in(e.path());
+    for (std::string line; std::getline(in, line);) out.push_back(line);
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+// Events without "detected_at" (wall time), sorted.
+std::vector<std::string> EventsWithoutClock(const fs::path& lake) {
+  std::vector<std::string> out;
+  for (std::string line : Lines(lake / "events", ".json")) {
+    const size_t at = line.find(",\"detected_at\":");
+    const size_t end = line.find(',', at + 1);
+    out.push_back(line.erase(at, end - at));
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+class AnalysisStageTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    base_ = fs::path(::testing::TempDir()) /
+            ("analysis_stage_" + std::to_string(::getpid()) + "_" +
+             ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(base_);
+  }
+  void TearDown() override {
+    if (!HasFailure()) fs::remove_all(base_);
+  }
+
+  // Runs `batches` through a stage: submitted by `threads` threads, each
+  // taking every threads-th batch, so they arrive out of order.
+  fs::path Analyse(const std::string& name, const std::vector<FlowBatch>& batches,
+                   unsigned threads) {
+    const fs::path lake = base_ / name;
+    AnalysisWriterConfig wc;
+    wc.root = lake.string();
+    wc.sync = false;
+    AnalysisWriter writer(wc, "analysis-test");
+    ManualClock clock(1'800'000'000'000);
+    AnalysisConfig config;
+    config.max_pending_batches = 4;
+    AnalysisStage stage(config, clock, writer, nullptr);
+    EXPECT_TRUE(stage.Start().ok());
+    std::vector<std::thread> workers;
+    for (unsigned t = 0; t < threads; ++t) {
+      workers.emplace_back([&, t] {
+        std::mt19937 rng(t);
+        for (size_t i = threads - 1 - t; i < batches.size(); i += threads) {
+          std::unique_ptr<FlowBatch> batch = stage.NewBatch();
+          batch->Clear();
+          batch->AppendAll(batches[i]);
+          std::this_thread::sleep_for(std::chrono::microseconds(rng() % 300));
+          stage.Submit(i, std::move(batch));
+        }
+      });
+    }
+    for (std::thread& w : workers) w.join();
+    EXPECT_TRUE(stage.Finish(batches.size()).ok());
+    EXPECT_GT(stage.stats().events, 0u);
+    EXPECT_EQ(stage.stats().rollup_records, Lines(lake / "rollups" / "host_1m", ".json").size());
+    return lake;
+  }
+
+  fs::path base_;
+};
+
+TEST_F(AnalysisStageTest, ResultsDoNotDependOnThreadsOrBatchSizes) {
+  const std::vector<FlowBatch> big = Traffic(1000);
+  const std::vector<FlowBatch> small = Traffic(37);
+  const fs::path one = Analyse("one", big, 1);
+  const fs::path three = Analyse("three", big, 3);
+  const fs::path small_batches = Analyse("small", small, 2);
+  const std::vector<std::string> rollups = Lines(one / "rollups" / "host_1m", ".json");
+  ASSERT_GT(rollups.size(), 100u);
+  EXPECT_EQ(Lines(three / "rollups" / "host_1m", ".json"), rollups);
+  EXPECT_EQ(Lines(small_batches / "rollups" / "host_1m", ".json"), rollups);
+  const std::vector<std::string> events = EventsWithoutClock(one);
+  ASSERT_GE(events.size(), 9u);
+  EXPECT_EQ(EventsWithoutClock(three), events);
+  EXPECT_EQ(EventsWithoutClock(small_batches), events);
+}
+
+TEST_F(AnalysisStageTest, StateSavedAtADrainContinuesInAnotherStage) {
+  const std::vector<FlowBatch> batches = Traffic(500);
+  const fs::path whole = Analyse("whole", batches, 1);
+
+  // First half in one stage; its state, taken inside Drain(), merged into a
+  // second stage that analyses the rest. Together: the same events, and
+  // rollups whose per-host sums are the same.
+  const fs::path lake = base_ / "split";
+  AnalysisWriterConfig wc;
+  wc.root = lake.string();
+  wc.sync = false;
+  ManualClock clock(1'800'000'000'000);
+  AnalysisConfig config;
+  const size_t half = batches.size() / 2;
+  std::string state;
+  {
+    AnalysisWriter writer(wc, "first");
+    AnalysisStage stage(config, clock, writer, nullptr);
+    ASSERT_TRUE(stage.Start().ok());
+    for (size_t i = 0; i < half; ++i) {
+      auto b = stage.NewBatch();
+      b->Clear();
+      b->AppendAll(batches[i]);
+      stage.Submit(i, std::move(b));
+    }
+    ASSERT_TRUE(stage.Drain(half, [&]() -> Status {
+      state = stage.SaveState();
+      return writer.Flush();
+    }).ok());
+  }  // dies without Finish(): its open windows live on only in `state`
+  AnalysisWriter writer(wc, "second");
+  AnalysisStage stage(config, clock, writer, nullptr);
+  ASSERT_TRUE(stage.MergeState(state).ok());
+  ASSERT_TRUE(stage.Start().ok());
+  for (size_t i = half; i < batches.size(); ++i) {
+    auto b = stage.NewBatch();
+    b->Clear();
+    b->AppendAll(batches[i]);
+    stage.Submit(i - half, std::move(b));
+  }
+  ASSERT_TRUE(stage.Finish(batches.size() - half).ok());
+  EXPECT_EQ(Lines(lake / "rollups" / "host_1m", ".json"),
+            Lines(whole / "rollups" / "host_1m", ".json"));
+  EXPECT_EQ(EventsWithoutClock(lake), EventsWithoutClock(whole));
+}
+
+TEST_F(AnalysisStageTest, BadStateIsCorruption) {
+  AnalysisWriterConfig wc;
+  wc.root = (base_ / "bad").string();
+  AnalysisWriter writer(wc, "bad");
+  ManualClock clock(0);
+  AnalysisStage stage(AnalysisConfig{}, clock, writer, nullptr);
+  EXPECT_EQ(stage.MergeState("not a snapshot").code(), StatusCode::kCorruption);
+  std::string truncated = "flowlake-analysis-1\n";
+  truncated += std::string(3, '\0');
+  EXPECT_EQ(stage.MergeState(truncated).code(), StatusCode::kCorruption);
+}
+
+TEST(AnalysisConfigTest, ValidateNamesTheField) {
+  AnalysisConfig c;
+  EXPECT_TRUE(c.Validate().ok());
+  c.rollups.lateness_ms = -1;
+  EXPECT_NE(c.Validate().message().find("lateness_ms"), std::string::npos) << c.Validate().message();
+  c = AnalysisConfig{};
+  c.detect.local_networks = {"10.0.0.0/99"};
+  EXPECT_NE(c.Validate().message().find("local_networks"), std::string::npos);
+  c = AnalysisConfig{};
+  c.max_pending_batches = 0;
+  EXPECT_FALSE(c.Validate().ok());
+}
+
+}  // namespace
+}  // namespace flowlake
