@@ -77,6 +77,7 @@ struct ProduceSpec {
   uint64_t seed = 1;
   uint32_t batch = 0;
   std::string compression = "zstd";
+  bool attacks = false;  // labelled attacks inside the span (the demo)
 };
 
 // Publishes synthetic flows; returns how many were acknowledged. Stops when
@@ -109,6 +110,7 @@ uint64_t Produce(const std::string& bootstraps, const ProduceSpec& spec, StopFn 
   flowlake::synth::TrafficConfig traffic;
   traffic.seed = spec.seed;
   traffic.batch_size = spec.batch;
+  traffic.attacks = spec.attacks;
   traffic.flows = spec.flows ? spec.flows : (1ULL << 40);
   // Flow times follow the wall clock at the configured rate (or, unpaced,
   // one hour of traffic).
@@ -172,6 +174,8 @@ int main(int argc, char** argv) {
   app.add_option("--flows", produce.flows, "flows to publish (0: until stopped)")
       ->capture_default_str();
   app.add_option("--seed", produce.seed, "generator seed")->capture_default_str();
+  app.add_flag("--attacks", produce.attacks,
+               "add labelled attacks (every detector's pattern) inside the --flows / --rate span");
   app.add_option("--batch", produce.batch, "flows per message as a JSON array (0: one object)")
       ->capture_default_str();
   app.add_option("--compression", produce.compression, "producer compression codec")
