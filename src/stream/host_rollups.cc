@@ -18,6 +18,7 @@ namespace {
 
 constexpr size_t kTopL7 = 5;
 constexpr int64_t kMaxSpreadLimitMs = 86400000;  // keeps the share arithmetic in int64
+constexpr int64_t kMaxCorrectionHorizonMs = int64_t{366} * 86400000;
 
 int64_t FloorDiv(int64_t a, int64_t b) {
   const int64_t q = a / b;
@@ -78,6 +79,11 @@ Status RollupConfig::Validate() const {
   if (max_spread_ms < 0 || max_spread_ms > kMaxSpreadLimitMs) {
     return Status::InvalidArgument(fmt::format(
         "rollup max_spread_ms must be in [0, {}], got {}", kMaxSpreadLimitMs, max_spread_ms));
+  }
+  if (correction_horizon_ms < 0 || correction_horizon_ms > kMaxCorrectionHorizonMs) {
+    return Status::InvalidArgument(
+        fmt::format("rollup correction_horizon_ms must be in [0, {}], got {}",
+                    kMaxCorrectionHorizonMs, correction_horizon_ms));
   }
   return distinct.Validate();
 }
@@ -196,6 +202,20 @@ HostRollups::Window& HostRollups::WindowAt(int64_t window_start_ms) {
   return it->second;
 }
 
+HostRollups::Window* HostRollups::TargetWindow(int64_t window_start_ms) {
+  const int64_t window_end_ms = window_start_ms + config_.window_ms;
+  const int64_t watermark_ms = stats_.watermark_ms;
+  if (watermark_ms == INT64_MIN || watermark_ms < window_end_ms) return &WindowAt(window_start_ms);
+  if (config_.late_policy != RollupConfig::LatePolicy::kCorrection) return nullptr;
+  // Past the horizon: dropped. (watermark_ms - window_end_ms >= 0 here.)
+  if (watermark_ms - window_end_ms >= config_.correction_horizon_ms) return nullptr;
+  auto it = corrections_.find(window_start_ms);
+  if (it == corrections_.end()) {
+    it = corrections_.emplace(window_start_ms, Window(config_.distinct)).first;
+  }
+  return &it->second;
+}
+
 HostRollups::HostState* HostRollups::HostIn(Window& window, std::string_view host,
                                              uint64_t host_hash) {
   if (HostState* h = window.Find(host, host_hash)) return h;
@@ -242,21 +262,21 @@ void HostRollups::ConsumeRow(const FlowBatch& batch, size_t row) {
 
   const int64_t window_ms = config_.window_ms;
   const int64_t start_window = FloorDiv(start_ms, window_ms) * window_ms;
-  const auto closed = [&](int64_t window_start) {
-    return stats_.watermark_ms != INT64_MIN && stats_.watermark_ms >= window_start + window_ms;
-  };
+  const bool late =
+      stats_.watermark_ms != INT64_MIN && stats_.watermark_ms >= start_window + window_ms;
 
   // Counts of the start window: the flow, its peers, ports, flags, duration.
-  // The start window and its two hosts are remembered for the byte shares
-  // below, which nearly always go to the same window.
-  Window* start_win = nullptr;
+  // The start window (open, or a correction window if late) and its two hosts
+  // are remembered for the byte shares below, which nearly always go to the
+  // same window.
+  Window* start_win = TargetWindow(start_window);
   HostState* s = nullptr;
   HostState* d = nullptr;
-  if (closed(start_window)) {
-    ++stats_.late_flows;
+  if (late) ++stats_.late_flows;
+  if (start_win == nullptr) {
+    ++stats_.late_dropped;
   } else {
-    Window& window = WindowAt(start_window);
-    start_win = &window;
+    Window& window = *start_win;
     const Column& duration_col = batch.column(kDurationMs);
     std::optional<int64_t> duration_ms;
     if (duration_col.IsValid(row)) {
@@ -315,13 +335,14 @@ void HostRollups::ConsumeRow(const FlowBatch& batch, size_t row) {
   const auto add_share = [&](int64_t window_start, int64_t ib, int64_t ob, int64_t ip,
                              int64_t op) {
     if (ib == 0 && ob == 0 && ip == 0 && op == 0) return;
-    if (closed(window_start)) {
+    const bool at_start = window_start == start_window && start_win != nullptr;
+    Window* target = at_start ? start_win : TargetWindow(window_start);
+    if (target == nullptr) {
       stats_.late_bytes += ib + ob;
       stats_.late_pkts += ip + op;
       return;
     }
-    const bool at_start = window_start == start_window && start_win != nullptr;
-    Window& window = at_start ? *start_win : WindowAt(window_start);
+    Window& window = *target;
     // in_* go from src to dst, out_* back.
     const auto add_side = [&](HostState& h, int64_t sent_bytes, int64_t received_bytes,
                               int64_t sent_pkts, int64_t received_pkts, bool count_l7) {
@@ -375,9 +396,7 @@ void HostRollups::ConsumeRow(const FlowBatch& batch, size_t row) {
 void HostRollups::AdvanceWatermark(int64_t watermark_ms) {
   if (stats_.watermark_ms != INT64_MIN && watermark_ms <= stats_.watermark_ms) return;
   stats_.watermark_ms = watermark_ms;
-  while (!open_.empty() && open_.begin()->first + config_.window_ms <= watermark_ms) {
-    CloseWindow(open_.begin());
-  }
+  CloseWindowsPassed();
 }
 
 void HostRollups::Tick() {
@@ -387,23 +406,36 @@ void HostRollups::Tick() {
   const int64_t before = stats_.watermark_ms;
   AdvanceWatermark(*max_start_ms_ + idle_ms - config_.lateness_ms);
   if (stats_.watermark_ms != before) ++stats_.idle_advances;
+  // An idle stream closes no window for a while: its corrections would wait.
+  EmitCorrections();
 }
 
 void HostRollups::Flush() {
-  if (open_.empty()) return;
   // Windows closed here stay closed: flows for them that still come are late.
-  AdvanceWatermark(open_.rbegin()->first + config_.window_ms);
+  if (!open_.empty()) AdvanceWatermark(open_.rbegin()->first + config_.window_ms);
+  EmitCorrections();
+}
+
+void HostRollups::EmitCorrections() {
+  for (auto& [start, window] : corrections_) EmitWindow(start, window, /*correction=*/true);
+  corrections_.clear();
 }
 
 void HostRollups::CloseWindow(std::map<int64_t, Window>::iterator it) {
-  const int64_t window_start = it->first;
-  Window& window = it->second;
-  // The window is erased below, so its strings are moved out, not copied.
+  EmitWindow(it->first, it->second, /*correction=*/false);
+  ++stats_.windows_closed;
+  open_.erase(it);
+}
+
+void HostRollups::EmitWindow(int64_t window_start, Window& window, bool correction) {
+  // The window is erased by the caller, so its strings are moved out, not
+  // copied.
   const auto emit = [&](std::string host, HostState& h) {
     HostRollupRecord r;
     r.window_start_ms = window_start;
     r.window_end_ms = window_start + config_.window_ms;
     r.host = std::move(host);
+    r.correction = correction;
     r.flows_as_src = h.flows_as_src;
     r.flows_as_dst = h.flows_as_dst;
     r.bytes_sent = h.bytes_sent;
@@ -431,6 +463,7 @@ void HostRollups::CloseWindow(std::map<int64_t, Window>::iterator it) {
     r.probes = std::move(h.probes);
     closed_.push_back(std::move(r));
     ++stats_.records;
+    if (correction) ++stats_.corrections_emitted;
   };
   // At most one growth per window, still geometric (windows close one by
   // one into the same queue).
@@ -444,16 +477,21 @@ void HostRollups::CloseWindow(std::map<int64_t, Window>::iterator it) {
   for (Window::HostEntry* e : sorted) emit(std::move(e->host), e->state);
   if (window.other) {
     emit(std::string(HostRollupRecord::kOtherHost), *window.other);
-    stats_.overflow_hosts += window.overflowed.Count();
+    // Hosts of a correction were most likely folded into the original
+    // "other" already: counted once, there.
+    if (!correction) stats_.overflow_hosts += window.overflowed.Count();
   }
-  ++stats_.windows_closed;
-  open_.erase(it);
 }
 
 std::vector<HostRollupRecord> HostRollups::TakeClosed() { return std::exchange(closed_, {}); }
 
 void HostRollups::CloseWindowsPassed() {
   if (stats_.watermark_ms == INT64_MIN) return;
+  // Corrections are of windows closed before: they go first, so that a step
+  // is in window order.
+  if (!open_.empty() && open_.begin()->first + config_.window_ms <= stats_.watermark_ms) {
+    EmitCorrections();
+  }
   while (!open_.empty() && open_.begin()->first + config_.window_ms <= stats_.watermark_ms) {
     CloseWindow(open_.begin());
   }
@@ -466,7 +504,9 @@ void HostRollups::CloseWindowsPassed() {
 namespace {
 
 constexpr std::string_view kStateMagic = "FLHR";
-constexpr uint64_t kStateVersion = 1;
+// Version 2 added the pending corrections and their counters; version 1
+// snapshots are still read (as having none).
+constexpr uint64_t kStateVersion = 2;
 // Times in a snapshot are bounded so that the window arithmetic on them
 // (start + window_ms, the watermark plus idle time) cannot overflow.
 constexpr int64_t kMaxStateTimeMs = int64_t{1} << 60;
@@ -605,7 +645,8 @@ std::string HostRollups::SaveState() const {
   PutSigned(out, stats_.late_bytes);
   PutSigned(out, stats_.late_pkts);
   for (const uint64_t v : {stats_.long_flows_unspread, stats_.windows_closed, stats_.records,
-                           stats_.overflow_hosts, stats_.idle_advances}) {
+                           stats_.overflow_hosts, stats_.idle_advances, stats_.late_dropped,
+                           stats_.corrections_emitted}) {
     PutVarint(out, v);
   }
 
@@ -626,18 +667,22 @@ std::string HostRollups::SaveState() const {
     PutVarint(out, h.probes.size());
     for (const std::string& p : h.probes) PutBytes(out, p);
   };
-  PutVarint(out, open_.size());
-  for (const auto& [start, window] : open_) {
-    PutSigned(out, start);
-    PutVarint(out, window.entries.size());
-    for (const Window::HostEntry& e : window.entries) {
-      PutBytes(out, e.host);
-      put_host(e.state);
+  const auto put_windows = [&](const std::map<int64_t, Window>& windows) {
+    PutVarint(out, windows.size());
+    for (const auto& [start, window] : windows) {
+      PutSigned(out, start);
+      PutVarint(out, window.entries.size());
+      for (const Window::HostEntry& e : window.entries) {
+        PutBytes(out, e.host);
+        put_host(e.state);
+      }
+      PutVarint(out, window.other ? 1 : 0);
+      if (window.other) put_host(*window.other);
+      PutCounter(out, window.overflowed);
     }
-    PutVarint(out, window.other ? 1 : 0);
-    if (window.other) put_host(*window.other);
-    PutCounter(out, window.overflowed);
-  }
+  };
+  put_windows(open_);
+  put_windows(corrections_);
   return out;
 }
 
@@ -648,7 +693,7 @@ Status HostRollups::MergeState(std::string_view bytes) {
   FLOWLAKE_RETURN_IF_ERROR(in.Magic(kStateMagic));
   uint64_t version = 0, window_ms = 0, precision = 0, exact_limit = 0, flags = 0;
   FLOWLAKE_RETURN_IF_ERROR(in.Varint("version", &version));
-  if (version != kStateVersion) {
+  if (version != 1 && version != kStateVersion) {
     return in.Error("version", fmt::format("unknown version {}", version));
   }
   FLOWLAKE_RETURN_IF_ERROR(in.Varint("window_ms", &window_ms));
@@ -680,6 +725,13 @@ Status HostRollups::MergeState(std::string_view bytes) {
   FLOWLAKE_RETURN_IF_ERROR(in.Varint("stats.records", &s.records));
   FLOWLAKE_RETURN_IF_ERROR(in.Varint("stats.overflow_hosts", &s.overflow_hosts));
   FLOWLAKE_RETURN_IF_ERROR(in.Varint("stats.idle_advances", &s.idle_advances));
+  if (version >= 2) {
+    FLOWLAKE_RETURN_IF_ERROR(in.Varint("stats.late_dropped", &s.late_dropped));
+    FLOWLAKE_RETURN_IF_ERROR(in.Varint("stats.corrections_emitted", &s.corrections_emitted));
+  } else {
+    // Version 1 had only the drop policy.
+    s.late_dropped = s.late_flows;
+  }
 
   const DistinctCounterConfig& dc = config_.distinct;
   const auto read_host = [&](HostState& h) -> Status {
@@ -719,34 +771,53 @@ Status HostRollups::MergeState(std::string_view bytes) {
     std::optional<HostState> other;
     DistinctCounter overflowed;
   };
+  // `what` is "window" or "correction window".
+  const auto read_windows = [&](std::string_view what,
+                                std::vector<SavedWindow>& windows) -> Status {
+    const std::string start_what = fmt::format("{} start", what);
+    uint64_t window_count = 0;
+    FLOWLAKE_RETURN_IF_ERROR(in.Count(fmt::format("{} count", what), &window_count));
+    for (uint64_t w = 0; w < window_count; ++w) {
+      SavedWindow& sw =
+          windows.emplace_back(SavedWindow{0, {}, std::nullopt, DistinctCounter(dc)});
+      FLOWLAKE_RETURN_IF_ERROR(in.Time(start_what, &sw.start_ms));
+      if (FloorDiv(sw.start_ms, config_.window_ms) * config_.window_ms != sw.start_ms) {
+        return in.Error(start_what, fmt::format("{} is not a multiple of window_ms {}",
+                                                sw.start_ms, config_.window_ms));
+      }
+      if (w > 0 && sw.start_ms <= windows[w - 1].start_ms) {
+        return in.Error(start_what, fmt::format("{} not after {}", sw.start_ms,
+                                                windows[w - 1].start_ms));
+      }
+      uint64_t host_count = 0;
+      FLOWLAKE_RETURN_IF_ERROR(in.Count("host count", &host_count));
+      for (uint64_t i = 0; i < host_count; ++i) {
+        std::string_view host;
+        FLOWLAKE_RETURN_IF_ERROR(in.Bytes("host", &host));
+        auto& [name, state] = sw.hosts.emplace_back(std::string(host), HostState(dc));
+        (void)name;
+        FLOWLAKE_RETURN_IF_ERROR(read_host(state));
+      }
+      uint64_t has_other = 0;
+      FLOWLAKE_RETURN_IF_ERROR(in.Varint("other flag", &has_other));
+      if (has_other > 1) return in.Error("other flag", fmt::format("{} is not 0 or 1", has_other));
+      if (has_other == 1) FLOWLAKE_RETURN_IF_ERROR(read_host(sw.other.emplace(dc)));
+      FLOWLAKE_RETURN_IF_ERROR(in.Counter("overflowed hosts sketch", dc, &sw.overflowed));
+    }
+    return Status::Ok();
+  };
   std::vector<SavedWindow> windows;
-  uint64_t window_count = 0;
-  FLOWLAKE_RETURN_IF_ERROR(in.Count("window count", &window_count));
-  for (uint64_t w = 0; w < window_count; ++w) {
-    SavedWindow& sw = windows.emplace_back(SavedWindow{0, {}, std::nullopt, DistinctCounter(dc)});
-    FLOWLAKE_RETURN_IF_ERROR(in.Time("window start", &sw.start_ms));
-    if (FloorDiv(sw.start_ms, config_.window_ms) * config_.window_ms != sw.start_ms) {
-      return in.Error("window start", fmt::format("{} is not a multiple of window_ms {}",
-                                                  sw.start_ms, config_.window_ms));
+  FLOWLAKE_RETURN_IF_ERROR(read_windows("window", windows));
+  std::vector<SavedWindow> corrections;
+  if (version >= 2) {
+    FLOWLAKE_RETURN_IF_ERROR(read_windows("correction window", corrections));
+    // A correction is of a window the snapshot's watermark had closed.
+    for (const SavedWindow& sw : corrections) {
+      if (watermark_ms == INT64_MIN || sw.start_ms + config_.window_ms > watermark_ms) {
+        return in.Error("correction window start",
+                        fmt::format("{} is of a window still open", sw.start_ms));
+      }
     }
-    if (w > 0 && sw.start_ms <= windows[w - 1].start_ms) {
-      return in.Error("window start", fmt::format("{} not after {}", sw.start_ms,
-                                                  windows[w - 1].start_ms));
-    }
-    uint64_t host_count = 0;
-    FLOWLAKE_RETURN_IF_ERROR(in.Count("host count", &host_count));
-    for (uint64_t i = 0; i < host_count; ++i) {
-      std::string_view host;
-      FLOWLAKE_RETURN_IF_ERROR(in.Bytes("host", &host));
-      auto& [name, state] = sw.hosts.emplace_back(std::string(host), HostState(dc));
-      (void)name;
-      FLOWLAKE_RETURN_IF_ERROR(read_host(state));
-    }
-    uint64_t has_other = 0;
-    FLOWLAKE_RETURN_IF_ERROR(in.Varint("other flag", &has_other));
-    if (has_other > 1) return in.Error("other flag", fmt::format("{} is not 0 or 1", has_other));
-    if (has_other == 1) FLOWLAKE_RETURN_IF_ERROR(read_host(sw.other.emplace(dc)));
-    FLOWLAKE_RETURN_IF_ERROR(in.Counter("overflowed hosts sketch", dc, &sw.overflowed));
   }
   if (!in.empty()) return in.Error("end", "trailing bytes");
 
@@ -780,8 +851,7 @@ Status HostRollups::MergeState(std::string_view bytes) {
       }
     }
   };
-  for (const SavedWindow& sw : windows) {
-    Window& window = WindowAt(sw.start_ms);
+  const auto merge_window = [&](Window& window, const SavedWindow& sw) {
     for (const auto& [host, state] : sw.hosts) {
       merge_host(*HostIn(window, host, HashBytes(host)), state);
     }
@@ -790,6 +860,14 @@ Status HostRollups::MergeState(std::string_view bytes) {
       merge_host(*window.other, *sw.other);
     }
     (void)window.overflowed.Merge(sw.overflowed);
+  };
+  for (const SavedWindow& sw : windows) merge_window(WindowAt(sw.start_ms), sw);
+  for (const SavedWindow& sw : corrections) {
+    auto it = corrections_.find(sw.start_ms);
+    if (it == corrections_.end()) {
+      it = corrections_.emplace(sw.start_ms, Window(config_.distinct)).first;
+    }
+    merge_window(it->second, sw);
   }
   stats_.flows += s.flows;
   stats_.flows_without_start += s.flows_without_start;
@@ -801,6 +879,8 @@ Status HostRollups::MergeState(std::string_view bytes) {
   stats_.records += s.records;
   stats_.overflow_hosts += s.overflow_hosts;
   stats_.idle_advances += s.idle_advances;
+  stats_.late_dropped += s.late_dropped;
+  stats_.corrections_emitted += s.corrections_emitted;
   if (max_start_ms && (!max_start_ms_ || *max_start_ms > *max_start_ms_)) {
     max_start_ms_ = max_start_ms;
   }
@@ -839,6 +919,10 @@ std::string ToNdjson(const HostRollupRecord& r) {
       R"("dst_ports_contacted_sketch":"{}"}})",
       Hex(r.peers_contacted_sketch), Hex(r.peers_contacting_sketch),
       Hex(r.dst_ports_contacted_sketch));
+  if (r.correction) {
+    out.pop_back();
+    out += R"(,"correction":true})";
+  }
   return out;
 }
 

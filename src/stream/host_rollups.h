@@ -5,7 +5,9 @@
 // (never per batch), so the output does not depend on how the stream is cut
 // into batches. A window [start, end) is closed, once, when the watermark
 // reaches `end`; its records are then queued for TakeClosed(). Tick() lets an
-// idle stream close its windows by wall time. The rules (lateness, idle
+// idle stream close its windows by wall time. A late flow (its start window
+// closed) is dropped or, under LatePolicy::kCorrection, becomes correction
+// records for the closed windows. The rules (lateness, late flows, idle
 // advance, spreading of long flows, the host cap) are in docs/rollups.md.
 //
 // Contract: not thread-safe (one instance per stream, owned by one thread).
@@ -28,6 +30,12 @@
 namespace flowlake {
 
 struct RollupConfig {
+  // What becomes of a late flow's contributions to closed windows
+  // (docs/rollups.md, "Late flows"): dropped, or accumulated per closed window
+  // and host and emitted as correction records (partial records that add up
+  // with the window's original records).
+  enum class LatePolicy : uint8_t { kDrop, kCorrection };
+
   int64_t window_ms = 60000;
   // How far behind the largest start_time seen a flow may start and still be
   // counted.
@@ -42,10 +50,15 @@ struct RollupConfig {
   // window (a bound on the windows one flow can open).
   int64_t max_spread_ms = 3600000;
   DistinctCounterConfig distinct;
+  LatePolicy late_policy = LatePolicy::kDrop;
+  // kCorrection: contributions to a closed window that ended at or before
+  // watermark - correction_horizon_ms are dropped, not corrected (bounds the
+  // correction table to this much event time).
+  int64_t correction_horizon_ms = 86400000;
 
   // InvalidArgument naming the field unless window_ms > 0, lateness_ms >= 0,
-  // idle_timeout_ms >= 0, max_hosts_per_window > 0, max_spread_ms >= 0 and
-  // distinct validates.
+  // idle_timeout_ms >= 0, max_hosts_per_window > 0, max_spread_ms in [0, 1
+  // day], correction_horizon_ms in [0, 366 days] and distinct validates.
   Status Validate() const;
 };
 
@@ -82,6 +95,9 @@ struct HostRollupRecord {
   // either side (a flow counts once if src == dst); nullopt if none had one.
   std::optional<double> avg_duration_ms;
   std::vector<std::string> probes;  // distinct, ascending
+  // A correction record: the contributions of late flows to a window already
+  // emitted, to be added to (merged with) its earlier records.
+  bool correction = false;
 
   friend bool operator==(const HostRollupRecord&, const HostRollupRecord&) = default;
 };
@@ -90,11 +106,15 @@ struct RollupStats {
   uint64_t flows = 0;               // rows consumed
   uint64_t flows_without_start = 0;  // null start_time: dropped
   uint64_t late_flows = 0;          // start window already closed
+  // Late flows whose start-window counts were dropped: all of them under
+  // kDrop; under kCorrection, those past correction_horizon_ms.
+  uint64_t late_dropped = 0;
   int64_t late_bytes = 0;           // byte shares for closed windows: dropped
   int64_t late_pkts = 0;
   uint64_t long_flows_unspread = 0;  // longer than max_spread_ms
   uint64_t windows_closed = 0;
   uint64_t records = 0;             // records queued for TakeClosed()
+  uint64_t corrections_emitted = 0;  // of which correction records
   // Distinct hosts folded into "other" (exact up to the DistinctCounter
   // bound per window, then estimated), summed over closed windows.
   uint64_t overflow_hosts = 0;
@@ -113,34 +133,43 @@ class HostRollups {
   // each row. Null src/dst IP: that side is skipped; null counters count 0.
   void Consume(const FlowBatch& batch);
   // If no flow arrived for idle_timeout_ms (monotonic clock), advances the
-  // watermark to last_start + (now - last_arrival) - lateness_ms and closes
-  // the windows it passes.
+  // watermark to last_start + (now - last_arrival) - lateness_ms, closes the
+  // windows it passes and emits the pending corrections.
   void Tick();
-  // End of input: closes every open window.
+  // End of input: closes every open window and emits the pending
+  // corrections.
   void Flush();
-  // The records of the windows closed so far, by window_start then host
-  // ("other" last in its window); the queue is emptied.
+  // The records queued so far; the queue is emptied. Records are queued in
+  // steps: each time the watermark closes windows (or Tick() finds the stream
+  // idle, or Flush()), first the pending correction records, then the records
+  // of the windows just closed; within a step, by window_start then host
+  // ("other" last in its window). A correction record always follows the
+  // original records of its window, and the same late contribution is never
+  // emitted twice.
   std::vector<HostRollupRecord> TakeClosed();
 
   // The state as bytes, in a versioned binary format of our own
   // (docs/rollups.md): the open windows with every host's counters, distinct
-  // counters, L7 bytes, probes and duration sums and counts; the watermark,
-  // the largest start_time seen, and the counters of stats(). Records already
-  // queued for TakeClosed() are not part of it: take (and commit) them first.
+  // counters, L7 bytes, probes and duration sums and counts; the pending
+  // corrections, likewise; the watermark, the largest start_time seen, and
+  // the counters of stats(). Records already queued for TakeClosed() are not
+  // part of it: take (and commit) them first.
   std::string SaveState() const;
   // Merges a SaveState() of another (or the same) HostRollups with the same
   // config into this one. Windows with the same start add their sums and
   // merge their distinct counters, L7 bytes, probes and duration sums and
-  // counts; the watermark and the largest start_time become the max of both,
-  // and windows the merged watermark has passed are closed (their records
-  // queued) as by Consume(); the host cap still holds (hosts past it go to
-  // "other"). The counters of stats() add up (watermark_ms: the max). The idle
-  // clock restarts: the last arrival is now.
+  // counts, and so do pending corrections of the same window (emitted with
+  // the next step, whatever the horizon); the watermark and the largest
+  // start_time become the max of both, and windows the merged watermark has
+  // passed are closed (their records queued) as by Consume(); the host cap
+  // still holds (hosts past it go to "other"). The counters of stats() add up
+  // (watermark_ms: the max). The idle clock restarts: the last arrival is
+  // now. Version 1 snapshots (before corrections) are read as having none.
   // Errors, with *this unchanged: Corruption naming what is wrong (bad
-  // magic, unknown version, truncation, a bad value or sketch, trailing
-  // bytes); InvalidArgument if the snapshot's window_ms or distinct counter
-  // config differ from this config. Bad bytes never crash nor read out of
-  // bounds.
+  // magic, unknown version, truncation, a bad value or sketch, a correction
+  // of a window the snapshot had not closed, trailing bytes);
+  // InvalidArgument if the snapshot's window_ms or distinct counter config
+  // differ from this config. Bad bytes never crash nor read out of bounds.
   [[nodiscard]] Status MergeState(std::string_view bytes);
 
   const RollupStats& stats() const { return stats_; }
@@ -154,15 +183,26 @@ class HostRollups {
   // `host_hash` is HashBytes(host).
   HostState* HostIn(Window& window, std::string_view host, uint64_t host_hash);
   Window& WindowAt(int64_t window_start_ms);
+  // Where a contribution to the window starting at `window_start_ms` goes:
+  // the open window, the correction window if it is closed and corrections
+  // are kept, or null (dropped).
+  Window* TargetWindow(int64_t window_start_ms);
   void AdvanceWatermark(int64_t watermark_ms);
+  // Queues the records of `window` (correction records if `correction`).
+  void EmitWindow(int64_t window_start_ms, Window& window, bool correction);
   void CloseWindow(std::map<int64_t, Window>::iterator it);
-  // Closes every open window that ends at or before the watermark.
+  // Queues every pending correction, by window, and empties the table.
+  void EmitCorrections();
+  // Closes every open window that ends at or before the watermark, after
+  // emitting the pending corrections if any window closes.
   void CloseWindowsPassed();
 
   RollupConfig config_;
   const Clock& clock_;
   RollupStats stats_;
   std::map<int64_t, Window> open_;  // by window start
+  // Pending corrections, by (closed) window start; emptied at every step.
+  std::map<int64_t, Window> corrections_;
   std::vector<HostRollupRecord> closed_;
   std::optional<int64_t> max_start_ms_;
   int64_t last_arrival_ms_ = 0;  // monotonic, when max_start_ms_ is set
@@ -170,7 +210,8 @@ class HostRollups {
 
 // One JSON object, no trailing newline: timestamps as "2025-12-01T00:07:00Z",
 // top_l7 as [{"name":..,"bytes":..}], sketches as lowercase hex, a missing
-// avg_duration_ms as null.
+// avg_duration_ms as null; ,"correction":true last, for correction records
+// only (so that other records are as they always were).
 std::string ToNdjson(const HostRollupRecord& record);
 
 }  // namespace flowlake

@@ -2,7 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -417,6 +419,25 @@ std::vector<TestFlow> RandomFlows(int n, uint64_t seed, int64_t step_ms, int64_t
   return flows;
 }
 
+// Consumes `flows` in batches of `batch_size`, taking the records after each
+// and after Flush(); their NDJSON lines.
+std::string NdjsonInBatches(const std::vector<TestFlow>& flows, const RollupConfig& config,
+                            size_t batch_size, RollupStats* stats = nullptr) {
+  ManualClock clock;
+  HostRollups rollups(config, clock);
+  std::string out;
+  for (size_t i = 0; i < flows.size(); i += batch_size) {
+    const std::vector<TestFlow> part(flows.begin() + i,
+                                     flows.begin() + std::min(flows.size(), i + batch_size));
+    rollups.Consume(Batch(part));
+    for (const auto& r : rollups.TakeClosed()) out += ToNdjson(r) + "\n";
+  }
+  rollups.Flush();
+  for (const auto& r : rollups.TakeClosed()) out += ToNdjson(r) + "\n";
+  if (stats != nullptr) *stats = rollups.stats();
+  return out;
+}
+
 TEST(HostRollupsTest, OutputDoesNotDependOnBatchSize) {
   const std::vector<TestFlow> flows = RandomFlows(3000, 42, 200, 180000);
   RollupConfig config;
@@ -425,19 +446,9 @@ TEST(HostRollupsTest, OutputDoesNotDependOnBatchSize) {
   std::vector<std::string> outputs;
   std::vector<uint64_t> late;
   for (const size_t batch_size : {1, 7, 1000}) {
-    ManualClock clock;
-    HostRollups rollups(config, clock);
-    std::string out;
-    for (size_t i = 0; i < flows.size(); i += batch_size) {
-      const std::vector<TestFlow> part(flows.begin() + i,
-                                       flows.begin() + std::min(flows.size(), i + batch_size));
-      rollups.Consume(Batch(part));
-      for (const auto& r : rollups.TakeClosed()) out += ToNdjson(r) + "\n";
-    }
-    rollups.Flush();
-    for (const auto& r : rollups.TakeClosed()) out += ToNdjson(r) + "\n";
-    outputs.push_back(out);
-    late.push_back(rollups.stats().late_flows);
+    RollupStats stats;
+    outputs.push_back(NdjsonInBatches(flows, config, batch_size, &stats));
+    late.push_back(stats.late_flows);
   }
   EXPECT_GT(late[0], 100u);  // lateness matters in this stream
   EXPECT_GT(outputs[0].size(), 10000u);
@@ -477,6 +488,8 @@ void ExpectSameStats(const RollupStats& a, const RollupStats& b) {
   EXPECT_EQ(a.overflow_hosts, b.overflow_hosts);
   EXPECT_EQ(a.watermark_ms, b.watermark_ms);
   EXPECT_EQ(a.idle_advances, b.idle_advances);
+  EXPECT_EQ(a.late_dropped, b.late_dropped);
+  EXPECT_EQ(a.corrections_emitted, b.corrections_emitted);
 }
 
 // Small enough that some counters pass the exact bound and become
@@ -493,34 +506,48 @@ RollupConfig SnapshotTestConfig() {
 // The handover of docs/commit-protocol.md: a process consumes the start of a
 // stream and dies after its snapshot; the next one merges the snapshot and
 // consumes the rest. Together they emit what one process would have, byte
-// for byte, wherever the stream was cut.
+// for byte, wherever the stream was cut: under kCorrection too, with
+// corrections pending at some cuts.
 TEST(HostRollupsStateTest, SplitAnywhereEqualsOneProcess) {
   const std::vector<TestFlow> flows = RandomFlows(3000, 7, 200, 180000);
-  const RollupConfig config = SnapshotTestConfig();
-  ManualClock clock;
-  HostRollups one(config, clock);
-  one.Consume(Batch(flows));
-  one.Flush();
-  const std::string want = Ndjson(one.TakeClosed());
-  ASSERT_GT(one.stats().late_flows, 100u);
-  ASSERT_GT(one.stats().overflow_hosts, 0u);
-  ASSERT_NE(want.find("\"peers_contacted_sketch\":\"02"), std::string::npos);  // HyperLogLog
+  for (const auto policy :
+       {RollupConfig::LatePolicy::kDrop, RollupConfig::LatePolicy::kCorrection}) {
+    const bool correct = policy == RollupConfig::LatePolicy::kCorrection;
+    SCOPED_TRACE(correct ? "kCorrection" : "kDrop");
+    RollupConfig config = SnapshotTestConfig();
+    config.late_policy = policy;
+    ManualClock clock;
+    HostRollups one(config, clock);
+    one.Consume(Batch(flows));
+    one.Flush();
+    const std::string want = Ndjson(one.TakeClosed());
+    ASSERT_GT(one.stats().late_flows, 100u);
+    ASSERT_GT(one.stats().overflow_hosts, 0u);
+    ASSERT_NE(want.find("\"peers_contacted_sketch\":\"02"), std::string::npos);  // HyperLogLog
+    ASSERT_EQ(one.stats().corrections_emitted > 100u, correct);
 
-  for (const size_t cut : {size_t{0}, size_t{1}, size_t{17}, size_t{1000}, size_t{2222},
-                           size_t{2999}, size_t{3000}}) {
-    SCOPED_TRACE(cut);
-    const std::vector<TestFlow> a(flows.begin(), flows.begin() + cut);
-    const std::vector<TestFlow> b(flows.begin() + cut, flows.end());
-    HostRollups r1(config, clock);
-    if (!a.empty()) r1.Consume(Batch(a));
-    std::string got = Ndjson(r1.TakeClosed());
-    HostRollups r2(config, clock);
-    ASSERT_TRUE(r2.MergeState(r1.SaveState()).ok());
-    if (!b.empty()) r2.Consume(Batch(b));
-    r2.Flush();
-    got += Ndjson(r2.TakeClosed());
-    EXPECT_EQ(got, want);
-    ExpectSameStats(r2.stats(), one.stats());
+    size_t pending = 0;  // corrections pending in a snapshot
+    for (const size_t cut : {size_t{0}, size_t{1}, size_t{17}, size_t{1000}, size_t{1001},
+                             size_t{2222}, size_t{2999}, size_t{3000}}) {
+      SCOPED_TRACE(cut);
+      const std::vector<TestFlow> a(flows.begin(), flows.begin() + cut);
+      const std::vector<TestFlow> b(flows.begin() + cut, flows.end());
+      HostRollups r1(config, clock);
+      if (!a.empty()) r1.Consume(Batch(a));
+      std::string got = Ndjson(r1.TakeClosed());
+      const std::string bytes = r1.SaveState();
+      r1.Flush();
+      for (const auto& r : r1.TakeClosed()) pending += r.correction ? 1 : 0;
+      HostRollups r2(config, clock);
+      ASSERT_TRUE(r2.MergeState(bytes).ok());
+      EXPECT_EQ(r2.SaveState(), bytes);  // round trip, pending corrections included
+      if (!b.empty()) r2.Consume(Batch(b));
+      r2.Flush();
+      got += Ndjson(r2.TakeClosed());
+      EXPECT_EQ(got, want);
+      ExpectSameStats(r2.stats(), one.stats());
+    }
+    EXPECT_EQ(pending > 0, correct);
   }
 }
 
@@ -731,6 +758,335 @@ TEST(HostRollupsStateTest, BadBytesAreErrorsAndLeaveTheStateUnchanged) {
     }
   }
   EXPECT_GT(errors, 300u);
+}
+
+// Late-flow policies (docs/rollups.md, "Late flows").
+
+RollupConfig CorrectionConfig() {
+  RollupConfig config;
+  config.lateness_ms = 60000;
+  config.late_policy = RollupConfig::LatePolicy::kCorrection;
+  return config;
+}
+
+TEST(HostRollupsLateTest, DropPolicyCountsEveryLateFlowAsDropped) {
+  RollupStats stats;
+  const auto rs = RunAll({{.start = kT0 + 5 * kMin}, {.in_bytes = 7, .start = kT0}}, {}, &stats);
+  EXPECT_EQ(stats.late_flows, 1u);
+  EXPECT_EQ(stats.late_dropped, 1u);
+  EXPECT_EQ(stats.late_bytes, 7);
+  EXPECT_EQ(stats.corrections_emitted, 0u);
+  for (const auto& r : rs) EXPECT_FALSE(r.correction);
+}
+
+// The sums of a (window, host) over its records: what SQL gets by adding
+// partial records and merging their sketches (docs/rollup-sketches.md).
+struct MergedRecord {
+  int64_t flows_as_src = 0, flows_as_dst = 0, bytes_sent = 0, bytes_received = 0;
+  int64_t pkts_sent = 0, pkts_received = 0, tcp_syn_only_as_src = 0;
+  double duration_sum_ms = 0;  // avg_duration_ms x flows (every test flow has one)
+  std::map<std::string, int64_t> l7;
+  std::vector<std::string> probes;
+  DistinctCounter peers_contacted, peers_contacting, dst_ports_contacted;
+};
+
+using MergedRecords = std::map<std::pair<int64_t, std::string>, MergedRecord>;
+
+void MergeRecords(const std::vector<HostRollupRecord>& records, MergedRecords& out) {
+  for (const HostRollupRecord& r : records) {
+    MergedRecord& m = out[{r.window_start_ms, r.host}];
+    m.flows_as_src += r.flows_as_src;
+    m.flows_as_dst += r.flows_as_dst;
+    m.bytes_sent += r.bytes_sent;
+    m.bytes_received += r.bytes_received;
+    m.pkts_sent += r.pkts_sent;
+    m.pkts_received += r.pkts_received;
+    m.tcp_syn_only_as_src += r.tcp_syn_only_as_src;
+    if (r.avg_duration_ms) {
+      m.duration_sum_ms += *r.avg_duration_ms * static_cast<double>(r.flows_as_src + r.flows_as_dst);
+    }
+    for (const L7Bytes& e : r.top_l7) m.l7[e.name] += e.bytes;
+    for (const std::string& p : r.probes) {
+      if (std::find(m.probes.begin(), m.probes.end(), p) == m.probes.end()) m.probes.push_back(p);
+    }
+    std::sort(m.probes.begin(), m.probes.end());
+    for (const auto& [into, sketch] :
+         {std::pair{&m.peers_contacted, &r.peers_contacted_sketch},
+          std::pair{&m.peers_contacting, &r.peers_contacting_sketch},
+          std::pair{&m.dst_ports_contacted, &r.dst_ports_contacted_sketch}}) {
+      auto c = DistinctCounter::Deserialize(*sketch, DistinctCounterConfig{});
+      ASSERT_TRUE(c.ok());
+      ASSERT_TRUE(into->Merge(*c).ok());
+    }
+  }
+}
+
+// Random flows where the merge is exact: at most 4 L7 names (top_l7 keeps
+// 5), a duration on every flow and src != dst (so avg_duration_ms x flows is
+// the duration sum).
+std::vector<TestFlow> MergeableFlows(int n, uint64_t seed) {
+  std::vector<TestFlow> flows = RandomFlows(n, seed, 200, 180000);
+  for (size_t i = 0; i < flows.size(); ++i) {
+    flows[i].l7 = "app" + std::to_string(i % 4);
+    flows[i].duration = static_cast<int64_t>(i % 5000);
+  }
+  return flows;
+}
+
+// The key property: original + correction records add up, per window and
+// host, to what a stream without lateness limit gives.
+TEST(HostRollupsLateTest, CorrectionsAddUpToTheStreamWithoutLateness) {
+  const std::vector<TestFlow> flows = MergeableFlows(3000, 42);
+  RollupStats stats;
+  const auto got = RunAll(flows, CorrectionConfig(), &stats);
+  RollupConfig unlimited;
+  unlimited.lateness_ms = int64_t{10} * 86400000;
+  RollupStats want_stats;
+  const auto want = RunAll(flows, unlimited, &want_stats);
+  ASSERT_EQ(want_stats.late_flows, 0u);
+  EXPECT_GT(stats.late_flows, 100u);
+  EXPECT_EQ(stats.late_dropped, 0u);
+  EXPECT_EQ(stats.late_bytes, 0);
+  EXPECT_EQ(stats.late_pkts, 0);
+  EXPECT_GT(stats.corrections_emitted, 100u);
+  EXPECT_EQ(stats.records, got.size());
+
+  MergedRecords g, w;
+  MergeRecords(got, g);
+  MergeRecords(want, w);
+  ASSERT_EQ(g.size(), w.size());
+  for (const auto& [key, m] : w) {
+    SCOPED_TRACE(key.second + " at " + std::to_string(key.first));
+    auto it = g.find(key);
+    ASSERT_NE(it, g.end());
+    const MergedRecord& x = it->second;
+    EXPECT_EQ(x.flows_as_src, m.flows_as_src);
+    EXPECT_EQ(x.flows_as_dst, m.flows_as_dst);
+    EXPECT_EQ(x.bytes_sent, m.bytes_sent);
+    EXPECT_EQ(x.bytes_received, m.bytes_received);
+    EXPECT_EQ(x.pkts_sent, m.pkts_sent);
+    EXPECT_EQ(x.pkts_received, m.pkts_received);
+    EXPECT_EQ(x.tcp_syn_only_as_src, m.tcp_syn_only_as_src);
+    EXPECT_NEAR(x.duration_sum_ms, m.duration_sum_ms, 1e-6 * (1 + m.duration_sum_ms));
+    EXPECT_EQ(x.l7, m.l7);
+    EXPECT_EQ(x.probes, m.probes);
+    EXPECT_EQ(x.peers_contacted.Serialize(), m.peers_contacted.Serialize());
+    EXPECT_EQ(x.peers_contacting.Serialize(), m.peers_contacting.Serialize());
+    EXPECT_EQ(x.dst_ports_contacted.Serialize(), m.dst_ports_contacted.Serialize());
+  }
+
+  // A correction comes after the original records of its window (if it had
+  // any: the first windows of this stream get only late flows), and a
+  // window's correction records never repeat a host within one step (a host
+  // gets a second correction only from flows that came later).
+  std::map<int64_t, size_t> first_original;
+  for (size_t i = 0; i < got.size(); ++i) {
+    if (!got[i].correction) first_original.try_emplace(got[i].window_start_ms, i);
+  }
+  size_t corrections = 0;
+  for (size_t i = 0; i < got.size(); ++i) {
+    if (!got[i].correction) continue;
+    ++corrections;
+    const auto original = first_original.find(got[i].window_start_ms);
+    if (original != first_original.end()) {
+      EXPECT_LT(original->second, i);
+    }
+    if (i > 0 && got[i - 1].correction) {
+      EXPECT_LT(std::pair(got[i - 1].window_start_ms, got[i - 1].host),
+                std::pair(got[i].window_start_ms, got[i].host));
+    }
+  }
+  EXPECT_EQ(corrections, stats.corrections_emitted);
+}
+
+// Batches of 1, 7 and 1000, taking the queue after each: the same records.
+TEST(HostRollupsLateTest, CorrectionsDoNotDependOnBatchSize) {
+  const std::vector<TestFlow> flows = RandomFlows(2000, 9, 200, 180000);
+  RollupConfig config = CorrectionConfig();
+  config.max_hosts_per_window = 60;  // corrections get an "other" too
+  std::vector<std::string> outputs;
+  for (const size_t batch_size : {1, 7, 1000}) {
+    outputs.push_back(NdjsonInBatches(flows, config, batch_size));
+  }
+  EXPECT_NE(outputs[0].find(R"("host":"other")"), std::string::npos);
+  EXPECT_NE(outputs[0].find(R"(,"correction":true})"), std::string::npos);
+  EXPECT_EQ(outputs[0], outputs[1]);
+  EXPECT_EQ(outputs[0], outputs[2]);
+}
+
+TEST(HostRollupsLateTest, CorrectionsComeWithTheNextStepAndPastTheHorizonAreDropped) {
+  ManualClock clock;
+  RollupConfig config;
+  config.lateness_ms = 0;
+  config.late_policy = RollupConfig::LatePolicy::kCorrection;
+  config.correction_horizon_ms = 2 * kMin;
+  HostRollups rollups(config, clock);
+  rollups.Consume(Batch({{.in_bytes = 1, .start = kT0 + 9 * kMin},
+                         {.in_bytes = 2, .start = kT0 + 10 * kMin}}));
+  ASSERT_EQ(rollups.TakeClosed().size(), 2u);  // minute 9
+  rollups.Consume(Batch({
+      // Minute 9 ended 0 ms before the watermark: corrected.
+      {.src = "10.0.0.3", .in_bytes = 10, .start = kT0 + 9 * kMin + 1000},
+      // Minute 0 ended 9 minutes before: dropped.
+      {.in_bytes = 20, .in_pkts = 3, .start = kT0},
+      // Minute 8 ended 1 minute before: corrected (nothing was there).
+      {.in_bytes = 40, .start = kT0 + 8 * kMin, .duration = 6},
+      // Minute 9 again, same host: adds to its pending correction.
+      {.src = "10.0.0.3", .in_bytes = 5, .start = kT0 + 9 * kMin + 2000},
+  }));
+  EXPECT_TRUE(rollups.TakeClosed().empty());  // no window closed: pending
+  EXPECT_EQ(rollups.stats().late_flows, 4u);
+  EXPECT_EQ(rollups.stats().late_dropped, 1u);
+  EXPECT_EQ(rollups.stats().late_bytes, 20);
+  EXPECT_EQ(rollups.stats().late_pkts, 3);
+
+  // Minute 10 closes: the corrections first, in window order, then minute 10.
+  rollups.Consume(Batch({{.in_bytes = 3, .start = kT0 + 11 * kMin}}));
+  const auto rs = rollups.TakeClosed();
+  std::vector<std::tuple<int64_t, std::string, bool, int64_t>> got;
+  for (const auto& r : rs) got.emplace_back(r.window_start_ms, r.host, r.correction, r.bytes_sent);
+  const std::vector<std::tuple<int64_t, std::string, bool, int64_t>> want = {
+      {kT0 + 8 * kMin, kA, true, 40},        {kT0 + 8 * kMin, kB, true, 0},
+      {kT0 + 9 * kMin, kB, true, 0},         {kT0 + 9 * kMin, "10.0.0.3", true, 15},
+      {kT0 + 10 * kMin, kA, false, 2},       {kT0 + 10 * kMin, kB, false, 0},
+  };
+  EXPECT_EQ(got, want);
+  EXPECT_EQ(rs[0].flows_as_src, 1);
+  EXPECT_EQ(rs[0].avg_duration_ms, 6.0);
+  EXPECT_EQ(rs[3].flows_as_src, 2);
+  EXPECT_EQ(rs[2].flows_as_dst, 2);
+  EXPECT_EQ(rs[2].peers_contacting, 1u);
+  EXPECT_TRUE(ToNdjson(rs[3]).ends_with(R"(","correction":true})")) << ToNdjson(rs[3]);
+  EXPECT_EQ(ToNdjson(rs[4]).find("correction"), std::string::npos);
+  EXPECT_EQ(rollups.stats().corrections_emitted, 4u);
+  EXPECT_EQ(rollups.stats().records, 2u + 6u);
+
+  // Never twice: a later step has only what came late since.
+  rollups.Consume(Batch({{.start = kT0 + 12 * kMin}}));
+  EXPECT_EQ(rollups.TakeClosed().size(), 2u);  // minute 11, no correction
+  rollups.Flush();
+  EXPECT_EQ(rollups.TakeClosed().size(), 2u);  // minute 12
+  EXPECT_EQ(rollups.stats().corrections_emitted, 4u);
+}
+
+TEST(HostRollupsLateTest, IdleTickAndFlushEmitPendingCorrections) {
+  ManualClock clock;
+  RollupConfig config = CorrectionConfig();
+  HostRollups rollups(config, clock);
+  rollups.Consume(Batch({{.start = kT0}, {.start = kT0 + 2 * kMin}}));
+  ASSERT_EQ(rollups.TakeClosed().size(), 2u);  // minute 0
+  rollups.Consume(Batch({{.in_bytes = 9, .start = kT0 + 1000}}));
+  clock.AdvanceMs(config.idle_timeout_ms - 1);
+  rollups.Tick();
+  EXPECT_TRUE(rollups.TakeClosed().empty());  // not idle yet
+  clock.AdvanceMs(1);
+  rollups.Tick();  // idle: the watermark moves within minute 1, no window closes
+  auto rs = rollups.TakeClosed();
+  ASSERT_EQ(rs.size(), 2u);
+  EXPECT_TRUE(rs[0].correction);
+  EXPECT_EQ(rs[0].bytes_sent, 9);
+
+  rollups.Consume(Batch({{.in_bytes = 4, .start = kT0 + 2000}}));
+  rollups.Flush();
+  rs = rollups.TakeClosed();
+  ASSERT_EQ(rs.size(), 4u);  // the correction of minute 0, then minute 2
+  EXPECT_TRUE(rs[0].correction);
+  EXPECT_EQ(rs[0].window_start_ms, kT0);
+  EXPECT_EQ(rs[0].bytes_sent, 4);
+  EXPECT_FALSE(rs[2].correction);
+  EXPECT_EQ(rs[2].window_start_ms, kT0 + 2 * kMin);
+  rollups.Flush();  // nothing left
+  EXPECT_TRUE(rollups.TakeClosed().empty());
+  EXPECT_EQ(rollups.stats().corrections_emitted, 4u);
+}
+
+TEST(HostRollupsLateTest, ZeroHorizonDropsLikeTheDropPolicy) {
+  const std::vector<TestFlow> flows = RandomFlows(1000, 5, 200, 180000);
+  RollupConfig config = CorrectionConfig();
+  config.correction_horizon_ms = 0;
+  RollupStats stats;
+  RollupConfig drop = config;
+  drop.late_policy = RollupConfig::LatePolicy::kDrop;
+  RollupStats drop_stats;
+  EXPECT_EQ(Ndjson(RunAll(flows, config, &stats)), Ndjson(RunAll(flows, drop, &drop_stats)));
+  EXPECT_GT(stats.late_flows, 10u);
+  EXPECT_EQ(stats.late_dropped, stats.late_flows);
+  ExpectSameStats(stats, drop_stats);
+}
+
+TEST(RollupConfigTest, CorrectionHorizonIsBounded) {
+  RollupConfig c;
+  c.correction_horizon_ms = -1;
+  EXPECT_EQ(c.Validate().message(),
+            "rollup correction_horizon_ms must be in [0, 31622400000], got -1");
+  c.correction_horizon_ms = 0;
+  EXPECT_TRUE(c.Validate().ok());
+}
+
+std::string Varint(uint64_t v) {
+  std::string out;
+  while (v >= 0x80) {
+    out.push_back(static_cast<char>((v & 0x7f) | 0x80));
+    v >>= 7;
+  }
+  out.push_back(static_cast<char>(v));
+  return out;
+}
+std::string Svarint(int64_t v) {
+  return Varint((static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63));
+}
+
+// A version 1 snapshot, written by hand per docs/rollups.md: one open
+// window, kA sent 100 bytes in 2 packets in one flow; no corrections.
+TEST(HostRollupsStateTest, ReadsVersion1) {
+  std::string v1 = "FLHR" + Varint(1) + Varint(60000) + Varint(12) + Varint(256) + Varint(3) +
+                   Svarint(kT0) + Svarint(kT0 - 120000);
+  v1 += Varint(1) + Varint(0) + Varint(2);  // flows, flows_without_start, late_flows
+  v1 += Svarint(30) + Svarint(1);           // late_bytes, late_pkts
+  for (int i = 0; i < 5; ++i) v1 += Varint(0);
+  v1 += Varint(1) + Svarint(kT0) + Varint(1) + Varint(8) + kA;
+  for (const uint64_t v : {1, 0, 100, 0, 2, 0, 0, 0, 0}) v1 += Varint(v);
+  v1 += Varint(0) + Varint(0) + Varint(0) + Varint(0) + Varint(0);  // counters, L7, probes
+  v1 += Varint(0) + Varint(0);                                      // no other, empty sketch
+
+  ManualClock clock;
+  HostRollups r(CorrectionConfig(), clock);
+  const Status st = r.MergeState(v1);
+  ASSERT_TRUE(st.ok()) << st.ToString();
+  EXPECT_EQ(r.stats().late_flows, 2u);
+  EXPECT_EQ(r.stats().late_dropped, 2u);  // version 1 dropped every late flow
+  EXPECT_EQ(r.SaveState().substr(0, 5), std::string("FLHR") + '\x02');
+  r.Flush();
+  const auto rs = r.TakeClosed();
+  ASSERT_EQ(rs.size(), 1u);
+  EXPECT_EQ(rs[0].host, kA);
+  EXPECT_EQ(rs[0].flows_as_src, 1);
+  EXPECT_EQ(rs[0].bytes_sent, 100);
+  EXPECT_EQ(rs[0].pkts_sent, 2);
+  EXPECT_FALSE(rs[0].correction);
+
+  std::string v3 = v1;
+  v3[4] = '\x03';
+  const Status bad = r.MergeState(v3);
+  EXPECT_EQ(bad.code(), StatusCode::kCorruption);
+  EXPECT_NE(bad.message().find("unknown version 3"), std::string::npos) << bad.message();
+}
+
+TEST(HostRollupsStateTest, CorrectionOfAnOpenWindowIsCorruption) {
+  ManualClock clock;
+  HostRollups r(CorrectionConfig(), clock);
+  r.Consume(Batch({{.start = kT0}, {.start = kT0 + 3 * kMin}, {.start = kT0 + 1000}}));
+  std::string bytes = r.SaveState();
+  // The last window of the snapshot is the correction of minute 0: make it
+  // minute 5, which the watermark (minute 2) has not closed.
+  const std::string minute0 = Svarint(kT0);
+  const size_t at = bytes.rfind(minute0);
+  ASSERT_NE(at, std::string::npos);
+  bytes.replace(at, minute0.size(), Svarint(kT0 + 5 * kMin));
+  HostRollups target(CorrectionConfig(), clock);
+  const Status st = target.MergeState(bytes);
+  EXPECT_EQ(st.code(), StatusCode::kCorruption);
+  EXPECT_NE(st.message().find("still open"), std::string::npos) << st.message();
 }
 
 }  // namespace
