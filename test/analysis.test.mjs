@@ -202,3 +202,36 @@ test('a missing blocklist fails at start-up, naming the file', () => {
   assert.notEqual(r.code, 0);
   assert.match(r.stderr, /\/nonexistent\/blocklist\.txt/);
 });
+
+test('late_policy = "correction": late flows come back as correction records that add up', () => {
+  const dir = tmpDir('analysis-late');
+  const config = path.join(dir, 'flowlake.toml');
+  // No lateness at all: every flow that starts before the newest one seen,
+  // in an earlier minute, is late.
+  fs.writeFileSync(config, '[analysis]\nlateness_s = 0\nlate_policy = "correction"\n');
+  const lateLake = tmpDir('analysis-late-lake');
+  const s = ingest(input.file, lateLake, ['--config', config, '--blocklist', input.blocklist]);
+  assert.ok(s.late_flows > 0, JSON.stringify(s));
+  const records = rollups(lateLake);
+  assert.ok(records.some((r) => r.correction === true), 'correction records were written');
+  const sums = (rs) => {
+    const out = new Map();
+    for (const r of rs) {
+      const k = `${r.window_start} ${r.host}`;
+      const a = out.get(k) ?? [0, 0, 0, 0, 0, 0, 0];
+      [r.flows_as_src, r.flows_as_dst, r.bytes_sent, r.bytes_received, r.pkts_sent, r.pkts_received,
+        r.tcp_syn_only_as_src].forEach((v, i) => { a[i] += v; });
+      out.set(k, a);
+    }
+    return [...out.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  };
+  assert.deepEqual(sums(records), sums(rollups(lake)), 'originals + corrections = every flow, once');
+
+  fs.writeFileSync(config, '[analysis]\nlateness_s = 0\n');
+  const dropLake = tmpDir('analysis-drop-lake');
+  const d = ingest(input.file, dropLake, ['--config', config, '--blocklist', input.blocklist]);
+  assert.equal(d.late_flows, s.late_flows);
+  assert.ok(!rollups(dropLake).some((r) => r.correction), 'no corrections when dropping');
+  const total = (rs) => rs.reduce((n, r) => n + r.flows_as_src, 0);
+  assert.equal(total(rollups(dropLake)), total(rollups(lake)) - d.late_flows, 'dropped: exactly the late flows');
+});

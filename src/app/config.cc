@@ -262,6 +262,18 @@ constexpr IntKey kLatenessS{
     "analysis.lateness_s", 0, 86'400, 1000,
     "Allowed lateness in seconds: a window closes once the newest flow start seen is this "
     "far past its end; later flows are counted as late_flows and dropped."};
+Status CheckLatePolicy(std::string_view path, std::string_view value) {
+  return CheckOneOf(path, value, {"drop", "correction"});
+}
+std::string_view LatePolicyName(RollupConfig::LatePolicy policy) {
+  return policy == RollupConfig::LatePolicy::kCorrection ? "correction" : "drop";
+}
+constexpr StringKey kLatePolicy{
+    "analysis.late_policy", CheckLatePolicy,
+    "What happens to a flow whose window is already closed (it is counted in late_flows "
+    "either way): \"drop\", or \"correction\": its counts go into a correction record "
+    "(\"correction\":true) for that window, emitted with the next closed window; corrections "
+    "add up with the original record like any partial record."};
 constexpr IntKey kIdleTimeoutS{
     "analysis.idle_timeout_s", 0, 86'400, 1000,
     "With no flow for this many seconds, wall-clock time advances the watermark so that "
@@ -361,6 +373,7 @@ Status VisitKeys(Visitor& v, C& c) {
   FLOWLAKE_RETURN_IF_ERROR(v.Section(kAnalysis));
   FLOWLAKE_RETURN_IF_ERROR(v.Bool(kAnalysisEnabled, c.analysis.enabled));
   FLOWLAKE_RETURN_IF_ERROR(v.Int(kLatenessS, c.analysis.rollups.lateness_ms));
+  FLOWLAKE_RETURN_IF_ERROR(v.LatePolicy(kLatePolicy, c.analysis.rollups.late_policy));
   FLOWLAKE_RETURN_IF_ERROR(v.Int(kIdleTimeoutS, c.analysis.rollups.idle_timeout_ms));
   FLOWLAKE_RETURN_IF_ERROR(v.Int(kMaxHostsPerWindow, c.analysis.rollups.max_hosts_per_window));
 
@@ -561,6 +574,14 @@ class ConfigReader {
     return Status::Ok();
   }
 
+  Status LatePolicy(const StringKey& key, RollupConfig::LatePolicy& field) {
+    std::string name(LatePolicyName(field));
+    FLOWLAKE_RETURN_IF_ERROR(String(key, name));
+    field = name == "correction" ? RollupConfig::LatePolicy::kCorrection
+                                 : RollupConfig::LatePolicy::kDrop;  // checked by String()
+    return Status::Ok();
+  }
+
   Status Compression(const StringKey& key, parquet::Compression& field) {
     std::string name(parquet::CompressionName(field));
     FLOWLAKE_RETURN_IF_ERROR(String(key, name));
@@ -729,6 +750,7 @@ class ConfigChecker {
     return key.check(key.path, field);
   }
   Status Compression(const StringKey&, parquet::Compression) { return Status::Ok(); }
+  Status LatePolicy(const StringKey&, RollupConfig::LatePolicy) { return Status::Ok(); }
   Status Bool(const PlainKey&, bool) { return Status::Ok(); }
   Status StringList(const StringListKey& key, const std::vector<std::string>& field) {
     return key.check(key.path, field);
@@ -775,6 +797,9 @@ class ConfigPrinter {
   }
   Status String(const StringKey& key, const std::string& field) {
     return Line(key.path, key.doc, Quote(field));
+  }
+  Status LatePolicy(const StringKey& key, RollupConfig::LatePolicy field) {
+    return Line(key.path, key.doc, Quote(LatePolicyName(field)));
   }
   Status Compression(const StringKey& key, parquet::Compression field) {
     return Line(key.path, key.doc, Quote(parquet::CompressionName(field)));

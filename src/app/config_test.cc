@@ -106,7 +106,7 @@ TEST(ConfigTest, DocsListEveryKeyWithItsDefault) {
     EXPECT_NE(docs.find(row), std::string::npos) << "missing in docs/configuration.md: " << row;
     ++keys;
   }
-  EXPECT_EQ(keys, 44);
+  EXPECT_EQ(keys, 45);
 }
 
 TEST(ConfigTest, DocsExamplesParse) {
@@ -150,6 +150,7 @@ events_topic = "alerts"
 [analysis]
 enabled = false
 lateness_s = 30
+late_policy = "correction"
 idle_timeout_s = 5
 max_hosts_per_window = 5000
 [detect]
@@ -166,6 +167,7 @@ suspicious_ports = [22, 3389]
   EXPECT_EQ(c.kafka.events_topic, "alerts");
   EXPECT_FALSE(c.analysis.enabled);
   EXPECT_EQ(c.analysis.rollups.lateness_ms, 30000);
+  EXPECT_EQ(c.analysis.rollups.late_policy, RollupConfig::LatePolicy::kCorrection);
   EXPECT_EQ(c.analysis.rollups.idle_timeout_ms, 5000);
   EXPECT_EQ(c.analysis.rollups.max_hosts_per_window, 5000u);
   EXPECT_EQ(c.analysis.detect.local_networks,
@@ -343,6 +345,8 @@ INSTANTIATE_TEST_SUITE_P(
                   "detect.suspicious_ports[0] must be an integer, got a string"},
         ErrorCase{"LocalNetworkCidr", "[detect]\nlocal_networks = [\"10.0.0.0/33\"]\n",
                   "local_networks"},
+        ErrorCase{"LatePolicy", "[analysis]\nlate_policy = \"keep\"\n",
+                  "analysis.late_policy must be drop or correction, got 'keep'"},
         ErrorCase{"Lateness", "[analysis]\nlateness_s = -1\n",
                   "analysis.lateness_s must be 0-86400, got -1"},
         ErrorCase{"EntropyBits", "[detect]\ndns_entropy_bits = 9.5\n",
