@@ -2,7 +2,6 @@
 
 #include <cstdio>
 
-#include <simdjson.h>
 
 #include "core/writable_file.h"
 #include "lake/partition.h"
@@ -38,54 +37,6 @@ enum RollupColumn : size_t {
   kDstPortsContactedSketch,
   kRollupColumnCount,
 };
-
-// The JSON texts of a ToNdjson() line that the Parquet row stores as they
-// are. Taken from the line itself (not formatted a second time), so the two
-// files cannot disagree.
-struct RollupJsonParts {
-  std::string_view top_l7;
-  std::string_view probes;
-  std::string_view peers_contacted_sketch;
-  std::string_view peers_contacting_sketch;
-  std::string_view dst_ports_contacted_sketch;
-};
-
-Status ExtractJsonParts(simdjson::ondemand::parser& parser, const simdjson::padded_string& line,
-                        RollupJsonParts* out) {
-  simdjson::ondemand::document doc;
-  simdjson::ondemand::object obj;
-  if (parser.iterate(line).get(doc) || doc.get_object().get(obj)) {
-    return Status::Internal("analysis writer: a rollup's NDJSON does not parse");
-  }
-  int found = 0;
-  for (auto field : obj) {
-    std::string_view key;
-    simdjson::ondemand::value value;
-    if (field.unescaped_key().get(key) || field.value().get(value)) {
-      return Status::Internal("analysis writer: a rollup's NDJSON does not parse");
-    }
-    simdjson::error_code err = simdjson::SUCCESS;
-    if (key == "top_l7" || key == "probes") {
-      simdjson::ondemand::array array;
-      err = value.get_array().get(array);
-      if (!err) err = array.raw_json().get(key == "top_l7" ? out->top_l7 : out->probes);
-      ++found;
-    } else if (key == "peers_contacted_sketch") {
-      err = value.get_string().get(out->peers_contacted_sketch);
-      ++found;
-    } else if (key == "peers_contacting_sketch") {
-      err = value.get_string().get(out->peers_contacting_sketch);
-      ++found;
-    } else if (key == "dst_ports_contacted_sketch") {
-      err = value.get_string().get(out->dst_ports_contacted_sketch);
-      ++found;
-    }
-    if (err) return Status::Internal("analysis writer: rollup field '" + std::string(key) +
-                                     "' has an unexpected type");
-  }
-  if (found != 5) return Status::Internal("analysis writer: a rollup's NDJSON lacks a field");
-  return Status::Ok();
-}
 
 }  // namespace
 
@@ -143,18 +94,18 @@ Status AnalysisWriter::AddRollups(const std::vector<HostRollupRecord>& records) 
 }
 
 Status AnalysisWriter::AppendRollup(const HostRollupRecord& r) {
-  const std::string json = ToNdjson(r);
-  const simdjson::padded_string padded(json);
-  // One parser per thread: its buffers are reused from record to record.
-  thread_local simdjson::ondemand::parser parser;
-  RollupJsonParts parts;
-  FLOWLAKE_RETURN_IF_ERROR(ExtractJsonParts(parser, padded, &parts));
-
   Partition& p =
       partitions_.try_emplace(HourBucket(r.window_start_ms), RollupSchema()).first->second;
   const uint64_t before = p.rollup_lines.size() + p.rollup_rows.ByteSize();
-  p.rollup_lines += json;
+  // The Parquet row stores some JSON texts of the NDJSON line as they are:
+  // taken from the line itself (not formatted a second time), so the two
+  // files cannot disagree.
+  RollupNdjsonSpans spans;
+  AppendNdjson(r, &p.rollup_lines, &spans);
   p.rollup_lines += '\n';
+  const auto part = [&](const RollupNdjsonSpans::Span& span) {
+    return std::string_view(p.rollup_lines).substr(span.begin, span.end - span.begin);
+  };
   ColumnBatch& b = p.rollup_rows;
   b.column(kWindowStart).AppendInt64(r.window_start_ms);
   b.column(kWindowEnd).AppendInt64(r.window_end_ms);
@@ -169,13 +120,13 @@ Status AnalysisWriter::AppendRollup(const HostRollupRecord& r) {
   b.column(kPeersContacting).AppendInt64(static_cast<int64_t>(r.peers_contacting));
   b.column(kDstPortsContacted).AppendInt64(static_cast<int64_t>(r.dst_ports_contacted));
   b.column(kTcpSynOnlyAsSrc).AppendInt64(r.tcp_syn_only_as_src);
-  b.column(kTopL7).AppendString(parts.top_l7);
+  b.column(kTopL7).AppendString(part(spans.top_l7));
   b.column(kAvgDurationMs).AppendDoubleOrNull(r.avg_duration_ms.value_or(0),
                                               r.avg_duration_ms.has_value());
-  b.column(kProbes).AppendString(parts.probes);
-  b.column(kPeersContactedSketch).AppendString(parts.peers_contacted_sketch);
-  b.column(kPeersContactingSketch).AppendString(parts.peers_contacting_sketch);
-  b.column(kDstPortsContactedSketch).AppendString(parts.dst_ports_contacted_sketch);
+  b.column(kProbes).AppendString(part(spans.probes));
+  b.column(kPeersContactedSketch).AppendString(part(spans.peers_contacted_sketch));
+  b.column(kPeersContactingSketch).AppendString(part(spans.peers_contacting_sketch));
+  b.column(kDstPortsContactedSketch).AppendString(part(spans.dst_ports_contacted_sketch));
   buffered_bytes_ += p.rollup_lines.size() + b.ByteSize() - before;
   ++stats_.rollup_records;
   return Status::Ok();

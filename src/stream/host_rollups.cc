@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cassert>
+#include <charconv>
 #include <chrono>
 #include <deque>
 #include <utility>
@@ -45,18 +46,6 @@ std::string FormatUtcSeconds(int64_t ms) {
   return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z", static_cast<int>(ymd.year()),
                      static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
                      hms.hours().count(), hms.minutes().count(), hms.seconds().count());
-}
-
-std::string Hex(std::string_view bytes) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(bytes.size() * 2);
-  for (const char c : bytes) {
-    const auto b = static_cast<unsigned char>(c);
-    out += kDigits[b >> 4];
-    out += kDigits[b & 0xf];
-  }
-  return out;
 }
 
 }  // namespace
@@ -890,39 +879,117 @@ Status HostRollups::MergeState(std::string_view bytes) {
   return Status::Ok();
 }
 
+namespace {
+
+void AppendInt(std::string* out, int64_t v) {
+  char buf[24];
+  const auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+  out->append(buf, end);
+}
+void AppendUint(std::string* out, uint64_t v) {
+  char buf[24];
+  const auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+  out->append(buf, end);
+}
+void AppendHex(std::string* out, std::string_view bytes) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  const size_t at = out->size();
+  out->resize(at + 2 * bytes.size());
+  char* p = out->data() + at;
+  for (const char c : bytes) {
+    const auto b = static_cast<unsigned char>(c);
+    *p++ = kDigits[b >> 4];
+    *p++ = kDigits[b & 0xf];
+  }
+}
+// "2025-12-01T00:07:00Z", with the last value remembered: every record of a
+// window has the same two timestamps.
+void AppendUtcSeconds(std::string* out, int64_t ms) {
+  thread_local int64_t cached_ms = INT64_MIN;
+  thread_local std::string cached;
+  if (ms != cached_ms) {
+    cached = FormatUtcSeconds(ms);
+    cached_ms = ms;
+  }
+  *out += cached;
+}
+
+}  // namespace
+
+void AppendNdjson(const HostRollupRecord& r, std::string* out, RollupNdjsonSpans* spans) {
+  RollupNdjsonSpans local;
+  RollupNdjsonSpans& sp = spans != nullptr ? *spans : local;
+  *out += R"({"window_start":")";
+  AppendUtcSeconds(out, r.window_start_ms);
+  *out += R"(","window_end":")";
+  AppendUtcSeconds(out, r.window_end_ms);
+  *out += R"(","host":)";
+  AppendJsonString(*out, r.host);
+  *out += R"(,"flows_as_src":)";
+  AppendInt(out, r.flows_as_src);
+  *out += R"(,"flows_as_dst":)";
+  AppendInt(out, r.flows_as_dst);
+  *out += R"(,"bytes_sent":)";
+  AppendInt(out, r.bytes_sent);
+  *out += R"(,"bytes_received":)";
+  AppendInt(out, r.bytes_received);
+  *out += R"(,"pkts_sent":)";
+  AppendInt(out, r.pkts_sent);
+  *out += R"(,"pkts_received":)";
+  AppendInt(out, r.pkts_received);
+  *out += R"(,"peers_contacted":)";
+  AppendUint(out, r.peers_contacted);
+  *out += R"(,"peers_contacting":)";
+  AppendUint(out, r.peers_contacting);
+  *out += R"(,"dst_ports_contacted":)";
+  AppendUint(out, r.dst_ports_contacted);
+  *out += R"(,"tcp_syn_only_as_src":)";
+  AppendInt(out, r.tcp_syn_only_as_src);
+  *out += R"(,"top_l7":)";
+  sp.top_l7.begin = out->size();
+  *out += '[';
+  for (size_t i = 0; i < r.top_l7.size(); ++i) {
+    *out += i == 0 ? R"({"name":)" : R"(,{"name":)";
+    AppendJsonString(*out, r.top_l7[i].name);
+    *out += R"(,"bytes":)";
+    AppendInt(out, r.top_l7[i].bytes);
+    *out += '}';
+  }
+  *out += ']';
+  sp.top_l7.end = out->size();
+  *out += R"(,"avg_duration_ms":)";
+  if (r.avg_duration_ms) {
+    // Shortest text that reads back as the same double, as fmt's "{}".
+    *out += fmt::format("{}", *r.avg_duration_ms);
+  } else {
+    *out += "null";
+  }
+  *out += R"(,"probes":)";
+  sp.probes.begin = out->size();
+  *out += '[';
+  for (size_t i = 0; i < r.probes.size(); ++i) {
+    if (i > 0) *out += ',';
+    AppendJsonString(*out, r.probes[i]);
+  }
+  *out += ']';
+  sp.probes.end = out->size();
+  const auto sketch = [&](const char* key, std::string_view bytes, RollupNdjsonSpans::Span& span) {
+    *out += key;
+    span.begin = out->size();
+    AppendHex(out, bytes);
+    span.end = out->size();
+    *out += '"';
+  };
+  sketch(R"(,"peers_contacted_sketch":")", r.peers_contacted_sketch, sp.peers_contacted_sketch);
+  sketch(R"(,"peers_contacting_sketch":")", r.peers_contacting_sketch, sp.peers_contacting_sketch);
+  sketch(R"(,"dst_ports_contacted_sketch":")", r.dst_ports_contacted_sketch,
+         sp.dst_ports_contacted_sketch);
+  *out += r.correction ? R"(,"correction":true})" : "}";
+}
+
 std::string ToNdjson(const HostRollupRecord& r) {
   std::string out;
-  out += fmt::format(R"({{"window_start":"{}","window_end":"{}","host":)",
-                     FormatUtcSeconds(r.window_start_ms), FormatUtcSeconds(r.window_end_ms));
-  AppendJsonString(out, r.host);
-  out += fmt::format(
-      R"(,"flows_as_src":{},"flows_as_dst":{},"bytes_sent":{},"bytes_received":{},)"
-      R"("pkts_sent":{},"pkts_received":{},"peers_contacted":{},"peers_contacting":{},)"
-      R"("dst_ports_contacted":{},"tcp_syn_only_as_src":{},"top_l7":[)",
-      r.flows_as_src, r.flows_as_dst, r.bytes_sent, r.bytes_received, r.pkts_sent,
-      r.pkts_received, r.peers_contacted, r.peers_contacting, r.dst_ports_contacted,
-      r.tcp_syn_only_as_src);
-  for (size_t i = 0; i < r.top_l7.size(); ++i) {
-    out += i == 0 ? R"({"name":)" : R"(,{"name":)";
-    AppendJsonString(out, r.top_l7[i].name);
-    out += fmt::format(R"(,"bytes":{}}})", r.top_l7[i].bytes);
-  }
-  out += R"(],"avg_duration_ms":)";
-  out += r.avg_duration_ms ? fmt::format("{}", *r.avg_duration_ms) : "null";
-  out += R"(,"probes":[)";
-  for (size_t i = 0; i < r.probes.size(); ++i) {
-    if (i > 0) out += ',';
-    AppendJsonString(out, r.probes[i]);
-  }
-  out += fmt::format(
-      R"(],"peers_contacted_sketch":"{}","peers_contacting_sketch":"{}",)"
-      R"("dst_ports_contacted_sketch":"{}"}})",
-      Hex(r.peers_contacted_sketch), Hex(r.peers_contacting_sketch),
-      Hex(r.dst_ports_contacted_sketch));
-  if (r.correction) {
-    out.pop_back();
-    out += R"(,"correction":true})";
-  }
+  AppendNdjson(r, &out);
   return out;
 }
 

@@ -214,4 +214,24 @@ class HostRollups {
 // only (so that other records are as they always were).
 std::string ToNdjson(const HostRollupRecord& record);
 
+// Where AppendNdjson() put the JSON texts that the Parquet rollups store as
+// they are: offsets into the output string, [begin, end).
+struct RollupNdjsonSpans {
+  struct Span {
+    size_t begin = 0;
+    size_t end = 0;
+  };
+  Span top_l7;   // the array, brackets included
+  Span probes;   // the array, brackets included
+  Span peers_contacted_sketch;  // the hex digits, without quotes
+  Span peers_contacting_sketch;
+  Span dst_ports_contacted_sketch;
+};
+
+// Appends ToNdjson(record) to *out (no newline); with `spans`, records where
+// the texts above are in *out. The fast path for writers: no temporary
+// strings, no reparsing.
+void AppendNdjson(const HostRollupRecord& record, std::string* out,
+                  RollupNdjsonSpans* spans = nullptr);
+
 }  // namespace flowlake
