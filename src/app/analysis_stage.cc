@@ -14,12 +14,55 @@ AnalysisStage::AnalysisStage(AnalysisConfig config, const Clock& clock, Analysis
       rollups_(config_.rollups, clock),
       detectors_(config_.SyncedDetect(), clock) {}
 
-AnalysisStage::~AnalysisStage() { Stop(); }
+AnalysisStage::~AnalysisStage() {
+  Stop();
+  StopOutput();
+}
 
 Status AnalysisStage::Start() {
   FLOWLAKE_RETURN_IF_ERROR(detectors_.Start());
+  out_thread_ = std::thread([this] { OutputLoop(); });
   thread_ = std::thread([this] { Loop(); });
   return Status::Ok();
+}
+
+void AnalysisStage::StopOutput() {
+  {
+    std::lock_guard<std::mutex> lock(out_mu_);
+    out_stopping_ = true;
+    out_cv_.notify_all();
+  }
+  if (out_thread_.joinable()) out_thread_.join();
+}
+
+void AnalysisStage::OutputLoop() {
+  for (;;) {
+    OutputJob job;
+    {
+      std::unique_lock<std::mutex> lock(out_mu_);
+      out_cv_.wait(lock, [&] { return out_stopping_ || !out_queue_.empty(); });
+      if (out_queue_.empty()) return;
+      job = std::move(out_queue_.front());
+      out_queue_.pop_front();
+      out_busy_ = true;
+      out_cv_.notify_all();  // room for the analysis
+    }
+    Status st;
+    for (auto& [window_start_ms, json] : job.events) {
+      if (st.ok()) st = writer_.AddEvent(window_start_ms, json);
+    }
+    if (st.ok() && !job.rollups.empty()) st = writer_.AddRollups(job.rollups);
+    std::lock_guard<std::mutex> lock(out_mu_);
+    if (!st.ok() && out_error_.ok()) out_error_ = st;
+    out_busy_ = false;
+    out_cv_.notify_all();
+  }
+}
+
+Status AnalysisStage::WaitOutputIdle() {
+  std::unique_lock<std::mutex> lock(out_mu_);
+  out_cv_.wait(lock, [&] { return (out_queue_.empty() && !out_busy_) || !out_thread_.joinable(); });
+  return out_error_;
 }
 
 void AnalysisStage::Stop() {
@@ -101,16 +144,13 @@ void AnalysisStage::Analyse(const FlowBatch& batch) {
 }
 
 void AnalysisStage::TakeOutputs() {
+  OutputJob job;
   for (DetectionEvent& event : detectors_.TakeEvents()) {
     ++stats_.events;
     if (event_log_.Allow()) {
       spdlog::info("detection: {}", event.json);
     }
-    if (error_.ok()) {
-      Status st = writer_.AddEvent(event.window_start_ms, event.json);
-      if (!st.ok()) error_ = st;
-      outputs_.fetch_add(1, std::memory_order_relaxed);
-    }
+    // Published as soon as it fires; the lake gets it with the next commit.
     if (producer_ != nullptr) {
       Status st = producer_->Produce(event.key_host, event.json);
       if (st.ok()) {
@@ -123,17 +163,20 @@ void AnalysisStage::TakeOutputs() {
         }
       }
     }
+    job.events.emplace_back(event.window_start_ms, std::move(event.json));
   }
   if (producer_ != nullptr) producer_->Poll();
-  std::vector<HostRollupRecord> closed = rollups_.TakeClosed();
-  if (!closed.empty()) {
-    stats_.rollup_records += closed.size();
-    if (error_.ok()) {
-      Status st = writer_.AddRollups(closed);
-      if (!st.ok()) error_ = st;
-      outputs_.fetch_add(closed.size(), std::memory_order_relaxed);
-    }
-  }
+  job.rollups = rollups_.TakeClosed();
+  stats_.rollup_records += job.rollups.size();
+  if (job.events.empty() && job.rollups.empty()) return;
+  outputs_.fetch_add(job.events.size() + job.rollups.size(), std::memory_order_relaxed);
+  std::unique_lock<std::mutex> lock(out_mu_);
+  // A bounded queue: when the output falls behind, so does the analysis
+  // (and, through Submit(), the decoders).
+  constexpr size_t kMaxQueuedJobs = 8;
+  out_cv_.wait(lock, [&] { return out_queue_.size() < kMaxQueuedJobs || out_stopping_; });
+  out_queue_.push_back(std::move(job));
+  out_cv_.notify_all();
 }
 
 namespace {
@@ -186,7 +229,9 @@ Status AnalysisStage::Drain(uint64_t next_seq, const std::function<Status()>& fn
     queue_cv_.wait(lock, [&] { return stopping_ || next_seq_ >= next_seq; });
   }
   std::lock_guard<std::mutex> state(state_mu_);
-  if (!error_.ok()) return error_;
+  // The analysis is held off; once the output has written what it was
+  // given, nothing else touches the writer.
+  FLOWLAKE_RETURN_IF_ERROR(WaitOutputIdle());
   return fn();
 }
 
@@ -204,7 +249,8 @@ Status AnalysisStage::Finish(uint64_t next_seq) {
     Status st = producer_->Flush(10000);
     if (!st.ok()) spdlog::warn("events: {}", st.message());
   }
-  if (!error_.ok()) return error_;
+  FLOWLAKE_RETURN_IF_ERROR(WaitOutputIdle());
+  StopOutput();
   return writer_.Flush();
 }
 

@@ -17,17 +17,22 @@
 // next, so no deadlock).
 //
 // Threads: Submit() and NewBatch() from any worker; Drain(), Finish() and
-// stats() from one controlling thread. The writer and producer are used by
-// the stage's thread, and by `fn` inside Drain() while that thread is idle;
-// both must outlive the stage.
+// stats() from one controlling thread. The stage runs two threads: the
+// analysis (rollups, detectors, publishing events to Kafka as they fire)
+// and the output (rendering closed records and events into the
+// AnalysisWriter: NDJSON, Parquet, files), so that the analysis is not held
+// up by I/O and encoding. The writer is used by the output thread, and by
+// `fn` inside Drain() while both threads are idle; the writer and producer
+// must outlive the stage.
 //
-// Errors: an AnalysisWriter error is sticky and returned by Drain() and
-// Finish(); a Kafka publishing error is counted and logged (the lake keeps
-// every event), never fatal.
+// Errors: an AnalysisWriter error (from the output thread) is sticky and
+// returned by Drain() and Finish(); a Kafka publishing error is counted and
+// logged (the lake keeps every event), never fatal.
 #pragma once
 
 #include <atomic>
 #include <condition_variable>
+#include <deque>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -105,10 +110,20 @@ class AnalysisStage {
   uint64_t outputs() const { return outputs_.load(std::memory_order_relaxed); }
 
  private:
+  // What the analysis hands to the output thread.
+  struct OutputJob {
+    std::vector<HostRollupRecord> rollups;
+    std::vector<std::pair<int64_t, std::string>> events;  // window start, JSON
+  };
+
   void Loop();
+  void OutputLoop();
   void Analyse(const FlowBatch& batch);  // under state_mu_
   void TakeOutputs();                    // under state_mu_
+  // Waits until the output thread has written every job; its error.
+  Status WaitOutputIdle();
   void Stop();
+  void StopOutput();
 
   const AnalysisConfig config_;
   AnalysisWriter& writer_;
@@ -122,17 +137,25 @@ class AnalysisStage {
   uint64_t next_seq_ = 0;  // the next seq to analyse
   bool stopping_ = false;
 
-  // state_mu_: the analysis state and the writer.
+  // state_mu_: the analysis state.
   mutable std::mutex state_mu_;
   HostRollups rollups_;
   Detectors detectors_;
-  Status error_;
   AnalysisStats stats_;
   LogLimiter event_log_{5, 20};
   LogLimiter publish_log_{1, 5};
 
   std::atomic<uint64_t> outputs_{0};
   std::thread thread_;
+
+  // out_mu_: the output queue and the output thread's error.
+  std::mutex out_mu_;
+  std::condition_variable out_cv_;
+  std::deque<OutputJob> out_queue_;
+  bool out_busy_ = false;  // a job is being written
+  bool out_stopping_ = false;
+  Status out_error_;
+  std::thread out_thread_;
 };
 
 }  // namespace flowlake
