@@ -10,7 +10,9 @@ set -euo pipefail
 BIN=${1:-build/release/flowlake}
 FLOWS=${2:-300000}
 TESTKAFKA=${TESTKAFKA:-$(dirname "$BIN")/flowlake-testkafka}
-RATE=${DEMO_RATE:-20000}
+# 1000 flows/s: the synthetic network is a mid-size site; much faster, its
+# benign heavy hitters really do cross the default detector thresholds.
+RATE=${DEMO_RATE:-1000}
 if [ -z "${DEMO_SECONDS:-}" ]; then
   if [ -t 0 ]; then DEMO_SECONDS=0; else DEMO_SECONDS=150; fi
 fi
