@@ -605,8 +605,9 @@ class Service final : public KafkaConsumer::Listener {
     if (analysis_) {
       // Everything dispatched has been analysed; what it produced is flushed
       // into staging and committed with the flows' offsets.
-      const uint64_t outputs = analysis_->outputs();
+      uint64_t outputs = 0;
       FLOWLAKE_RETURN_IF_ERROR(analysis_->Drain(next_seq_, [&]() -> Status {
+        outputs = analysis_->outputs();  // exact: the analysis is held off here
         FLOWLAKE_RETURN_IF_ERROR(analysis_writer_->Flush());
         for (StagedFile& f : analysis_writer_->TakeStaged()) {
           files.push_back(std::move(f));
