@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { ingest, listFiles, run, tmpDir } from './lib/flowlake.mjs';
-import { exitOf, kcat, kcatCount, kcatProduce, startCluster, startRun } from './lib/kafka.mjs';
+import { exitOf, kcat, kcatCount, kcatProduce, startCluster, startRun, waitFor } from './lib/kafka.mjs';
 
 const GROUP_TIMEOUTS = [
   '-X', 'session.timeout.ms=6000', '-X', 'heartbeat.interval.ms=500', '-X', 'max.poll.interval.ms=10000',
@@ -168,4 +168,38 @@ threads = 2
   assert.equal(new Set(ids).size, ids.length, 'no event twice in the lake');
   assert.deepEqual(ids, eventObjects(ref).map((e) => e.id).sort(), 'the same events as ingest');
   assert.ok(ids.length >= 9);
+});
+
+test('an idle stream still closes its windows: the service commits them with no new flow', async (t) => {
+  // One partition: with a lateness this short, which flows are late depends
+  // on the order, and one partition keeps the file's.
+  const { bootstrap, proc: kafka } = await startCluster(['--topic', 'netflows:1', '--topic', 'netflows-events:1']);
+  t.after(() => kafka.kill('SIGTERM'));
+  const dir = tmpDir('analysis-idle');
+  const file = path.join(dir, 'flows.json');
+  // Two minutes of traffic; lateness 5 s, idle after 3 s (longer than any
+  // pause of this small stream, so only the end of the stream is idle).
+  const r0 = run(['generate', '--flows', '4000', '--seed', '3', '--start-ms', String(T0), '--span-ms', '120000',
+    '--batch', '20']);
+  assert.equal(r0.code, 0, r0.stderr);
+  fs.writeFileSync(file, r0.stdout);
+  kcatProduce(bootstrap, 'netflows', file);
+  const config = path.join(dir, 'flowlake.toml');
+  fs.writeFileSync(config, '[analysis]\nlateness_s = 5\nidle_timeout_s = 3\n');
+  const lake = path.join(dir, 'lake');
+  const r = startRun(['--config', config, '--brokers', bootstrap, '--topic', 'netflows', '--group', 'idle',
+    '--lake', lake, '--commit-interval-s', '1', '--duration-s', '90', ...GROUP_TIMEOUTS]);
+  // Both minutes get their records while the service is still running: the
+  // second one only by the clock (no flow after it ever comes).
+  const lastWindow = new Date(T0 + 60000).toISOString().replace('.000', '');
+  const closed = await waitFor(() => rollupLines(lake).some((l) => JSON.parse(l).window_start === lastWindow),
+    { timeoutMs: 60000, everyMs: 500 });
+  assert.ok(closed, `the last window was committed while idle; stderr:\n${r.out.stderr}`);
+  assert.equal(r.proc.exitCode, null, 'the service is still running');
+  r.proc.kill('SIGTERM');
+  assert.equal(await exitOf(r.proc, 30000), 0, r.out.stderr);
+  const ref = path.join(dir, 'ref');
+  const refSummary = ingest(file, ref, ['--config', config]);
+  assert.deepEqual(rollupLines(lake).sort(), rollupLines(ref).sort(), 'the same records as ingest');
+  assert.ok(refSummary.rollup_records > 0);
 });
