@@ -10,19 +10,12 @@
 #include <sstream>
 #include <thread>
 
-#include "decode/nprobe_decoder.h"
-#include "synth/traffic_generator.h"
+#include "synth/decoded_traffic.h"
 
 namespace flowlake {
 namespace {
 
 namespace fs = std::filesystem;
-
-class CountingRejects final : public RejectSink {
- public:
-  void Reject(const SourcePosition&, std::string_view, std::string_view) override { ++count; }
-  uint64_t count = 0;
-};
 
 // Synthetic traffic with labelled attacks, decoded into batches of
 // `batch_rows` (the last one shorter).
@@ -33,17 +26,9 @@ std::vector<FlowBatch> Traffic(size_t batch_rows) {
   traffic.flows = 20000;
   traffic.span_ms = 5 * 60000;
   synth::TrafficGenerator generator(traffic);
-  NprobeDecoder decoder;
-  CountingRejects rejects;
-  std::vector<FlowBatch> batches(1);
-  std::string message;
-  while (generator.Next(message)) {
-    decoder.DecodeMessage(message, SourcePosition{"synth"}, batches.back(), rejects);
-    message.clear();
-    if (batches.back().num_rows() >= batch_rows) batches.emplace_back();
-  }
-  EXPECT_EQ(rejects.count, 0u);
-  return batches;
+  synth::DecodedTraffic decoded = synth::DecodeTraffic(generator, batch_rows);
+  EXPECT_EQ(decoded.rejected, 0u);
+  return std::move(decoded.batches);
 }
 
 // Every line of every file under `dir` whose name ends in `suffix`, sorted.

@@ -15,18 +15,13 @@
 #include <string>
 #include <vector>
 
-#include "decode/nprobe_decoder.h"
 #include "detect/detectors.h"
 #include "synth/attack_scenario.h"
+#include "synth/decoded_traffic.h"
 #include "synth/traffic_generator.h"
 
 namespace flowlake {
 namespace {
-
-class NoRejects : public RejectSink {
- public:
-  void Reject(const SourcePosition&, std::string_view, std::string_view) override {}
-};
 
 const std::vector<FlowBatch>& Batches() {
   static const std::vector<FlowBatch> batches = [] {
@@ -35,16 +30,7 @@ const std::vector<FlowBatch>& Batches() {
     traffic.span_ms = 40 * 60000;
     traffic.flows = 200000;
     synth::TrafficGenerator generator(traffic);
-    NprobeDecoder decoder;
-    NoRejects rejects;
-    std::vector<FlowBatch> out(1);
-    std::string message;
-    while (generator.Next(message)) {
-      decoder.DecodeMessage(message, SourcePosition{"synth"}, out.back(), rejects);
-      message.clear();
-      if (out.back().num_rows() >= 1000) out.emplace_back();
-    }
-    return out;
+    return synth::DecodeTraffic(generator, 1000).batches;
   }();
   return batches;
 }

@@ -17,9 +17,9 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
-#include "decode/nprobe_decoder.h"
 #include "stream/event_time.h"
 #include "synth/attack_scenario.h"
+#include "synth/decoded_traffic.h"
 #include "synth/traffic_generator.h"
 
 namespace flowlake {
@@ -675,12 +675,6 @@ TEST(DetectorConfigTest, ValidateNamesTheField) {
 
 // --- Quality: synthetic traffic with labelled attacks --------------------
 
-class CountingRejects : public RejectSink {
- public:
-  void Reject(const SourcePosition&, std::string_view, std::string_view) override { ++count; }
-  uint64_t count = 0;
-};
-
 // The value of "key" in a flat JSON object line ("" if absent).
 std::string Field(std::string_view json, std::string_view key) {
   const std::string needle = fmt::format(R"("{}":)", key);
@@ -728,17 +722,9 @@ synth::TrafficConfig AttackTraffic(uint64_t seed, uint64_t flows) {
 
 // The traffic as decoded batches of up to `batch_rows`.
 std::vector<FlowBatch> Decode(synth::TrafficGenerator& generator, size_t batch_rows) {
-  NprobeDecoder decoder;
-  CountingRejects rejects;
-  std::vector<FlowBatch> batches(1);
-  std::string message;
-  while (generator.Next(message)) {
-    decoder.DecodeMessage(message, SourcePosition{"synth"}, batches.back(), rejects);
-    message.clear();
-    if (batches.back().num_rows() >= batch_rows) batches.emplace_back();
-  }
-  EXPECT_EQ(rejects.count, 0u);
-  return batches;
+  synth::DecodedTraffic decoded = synth::DecodeTraffic(generator, batch_rows);
+  EXPECT_EQ(decoded.rejected, 0u);
+  return std::move(decoded.batches);
 }
 
 void CheckRecallAndPrecision(uint64_t seed) {
