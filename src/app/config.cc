@@ -76,6 +76,11 @@ Status Invalid(std::string_view path, std::string_view what) {
   return Status::InvalidArgument("config: " + std::string(path) + " " + std::string(what));
 }
 
+// "detect.suspicious_ports[1]": element `i` of the list at `path`.
+std::string ElementPath(std::string_view path, size_t i) {
+  return std::string(path) + "[" + std::to_string(i) + "]";
+}
+
 Status CheckNotEmpty(std::string_view path, std::string_view value) {
   return value.empty() ? Invalid(path, "must not be empty") : Status::Ok();
 }
@@ -127,7 +132,7 @@ Status CheckTopics(std::string_view path, const std::vector<std::string>& topics
     const std::string& t = topics[i];
     if (t.size() > 1 && t[0] == '^') continue;
     if (!IsTopicName(t)) {
-      return Invalid(std::string(path) + "[" + std::to_string(i) + "]",
+      return Invalid(ElementPath(path, i),
                      "must be a topic name (1-249 letters, digits, '.', '_' or '-') or a "
                      "regular expression starting with '^', got '" + t + "'");
     }
@@ -248,7 +253,7 @@ constexpr PlainKey kProgress{"service.progress",
 Status CheckNetworks(std::string_view path, const std::vector<std::string>& networks) {
   for (size_t i = 0; i < networks.size(); ++i) {
     if (networks[i].empty()) {
-      return Invalid(std::string(path) + "[" + std::to_string(i) + "]", "must not be empty");
+      return Invalid(ElementPath(path, i), "must not be empty");
     }
   }
   return Status::Ok();  // the CIDR syntax is DetectorConfig::Validate()'s
@@ -413,13 +418,17 @@ std::string FormatReal(double value) {
   return ec == std::errc() ? std::string(buf, end) : "?";
 }
 
+// "<path> must be <min>-<max>, got <value>" unless value is in range.
+template <typename T>
+Status CheckIntRange(std::string_view path, int64_t min, int64_t max, T value) {
+  if (std::cmp_greater_equal(value, min) && std::cmp_less_equal(value, max)) return Status::Ok();
+  return Invalid(path, "must be " + std::to_string(min) + "-" + std::to_string(max) + ", got " +
+                           std::to_string(value));
+}
+
 template <typename T>
 Status CheckRange(const IntKey& key, T value) {
-  if (std::cmp_greater_equal(value, key.min) && std::cmp_less_equal(value, key.max)) {
-    return Status::Ok();
-  }
-  return Invalid(key.path, "must be " + std::to_string(key.min) + "-" + std::to_string(key.max) +
-                               ", got " + std::to_string(value));
+  return CheckIntRange(key.path, key.min, key.max, value);
 }
 
 Status CheckRange(const RealKey& key, double value) {
@@ -428,13 +437,10 @@ Status CheckRange(const RealKey& key, double value) {
                                ", got " + FormatReal(value));
 }
 
+// Element `index` of an integer list, named "<path>[<index>]".
 template <typename T>
-Status CheckListElement(const IntListKey& key, const std::string& path, T value) {
-  if (std::cmp_greater_equal(value, key.min) && std::cmp_less_equal(value, key.max)) {
-    return Status::Ok();
-  }
-  return Invalid(path, "must be " + std::to_string(key.min) + "-" + std::to_string(key.max) +
-                           ", got " + std::to_string(value));
+Status CheckListElement(const IntListKey& key, size_t index, T value) {
+  return CheckIntRange(ElementPath(key.path, index), key.min, key.max, value);
 }
 
 std::string_view LastComponent(std::string_view path) {
@@ -608,8 +614,7 @@ class ConfigReader {
       const toml::node& element = *array->get(i);
       const toml::value<std::string>* s = element.as_string();
       if (s == nullptr) {
-        return WrongType(std::string(key.path) + "[" + std::to_string(i) + "]", "a string",
-                         element);
+        return WrongType(ElementPath(key.path, i), "a string", element);
       }
       topics.push_back(s->get());
     }
@@ -628,9 +633,8 @@ class ConfigReader {
     for (size_t i = 0; i < array->size(); ++i) {
       const toml::node& element = *array->get(i);
       const toml::value<int64_t>* v = element.as_integer();
-      const std::string path = std::string(key.path) + "[" + std::to_string(i) + "]";
-      if (v == nullptr) return WrongType(path, "an integer", element);
-      FLOWLAKE_RETURN_IF_ERROR(At(CheckListElement(key, path, v->get()), element));
+      if (v == nullptr) return WrongType(ElementPath(key.path, i), "an integer", element);
+      FLOWLAKE_RETURN_IF_ERROR(At(CheckListElement(key, i, v->get()), element));
       values.push_back(static_cast<T>(v->get()));
     }
     field = std::move(values);
@@ -758,8 +762,7 @@ class ConfigChecker {
   template <typename T>
   Status IntList(const IntListKey& key, const std::vector<T>& field) {
     for (size_t i = 0; i < field.size(); ++i) {
-      FLOWLAKE_RETURN_IF_ERROR(CheckListElement(
-          key, std::string(key.path) + "[" + std::to_string(i) + "]", field[i]));
+      FLOWLAKE_RETURN_IF_ERROR(CheckListElement(key, i, field[i]));
     }
     return Status::Ok();
   }
