@@ -1,12 +1,20 @@
 # Shared by the bench/ scripts (sourced, not run). The caller sets BENCH (its
 # name, for messages), BIN (the flowlake binary) and OUT (the output folder).
 
-# The synthetic input for FLOWS flows, generated once: prints its path.
+# The synthetic input for FLOWS flows, generated once: prints its path. With
+# a second argument, the flows start over SPAN_MS milliseconds instead of the
+# generator's default (2 hours): the density of the traffic, which decides
+# how many hosts a 1-minute window holds.
 bench_input() {
-  local flows=$1 input="$OUT/flows-$1.ndjson"
+  local flows=$1 span=${2:-} input="$OUT/flows-$1.ndjson"
+  local span_flag=()
+  if [ -n "$span" ]; then
+    input="$OUT/flows-$1-span$span.ndjson"
+    span_flag=(--span-ms "$span")
+  fi
   if [ ! -s "$input" ]; then
     echo "generating $flows flows -> $input" >&2
-    "$BIN" generate --flows "$flows" --seed 1 > "$input.tmp" || return 1
+    "$BIN" generate --flows "$flows" --seed 1 "${span_flag[@]}" > "$input.tmp" || return 1
     mv "$input.tmp" "$input"
   fi
   echo "$input"
