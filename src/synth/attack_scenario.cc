@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <cassert>
 #include <charconv>
-#include <cstdio>
 
+#include "core/utc_time.h"
 #include "synth/internet.h"
 #include "synth/nprobe_json_encoder.h"
 #include "synth/rng.h"
@@ -155,30 +155,9 @@ std::string_view AttackTypeName(AttackType type) {
 }
 
 std::string FormatUtcSeconds(int64_t epoch_ms) {
-  // Days to civil date (Howard Hinnant's algorithm), valid for the years
-  // TrafficConfig allows.
-  int64_t secs = epoch_ms / 1000;
-  if (epoch_ms % 1000 < 0) --secs;
-  int64_t days = secs / 86400;
-  int64_t rem = secs % 86400;
-  if (rem < 0) {
-    rem += 86400;
-    --days;
-  }
-  const int64_t z = days + 719468;
-  const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-  const int64_t doe = z - era * 146097;
-  const int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  const int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const int64_t mp = (5 * doy + 2) / 153;
-  const int64_t d = doy - (153 * mp + 2) / 5 + 1;
-  const int64_t m = mp < 10 ? mp + 3 : mp - 9;
-  const int64_t y = yoe + era * 400 + (m <= 2 ? 1 : 0);
-  char buf[96];  // room for any int64_t fields, to satisfy -Wformat-truncation
-  std::snprintf(buf, sizeof(buf), "%04lld-%02lld-%02lldT%02lld:%02lld:%02lldZ", static_cast<long long>(y),
-                static_cast<long long>(m), static_cast<long long>(d), static_cast<long long>(rem / 3600),
-                static_cast<long long>(rem / 60 % 60), static_cast<long long>(rem % 60));
-  return buf;
+  std::string out;
+  AppendUtcTimestamp(out, epoch_ms);
+  return out;
 }
 
 AttackScenario::AttackScenario(const Network& network, int64_t start_ms, int64_t span_ms, uint64_t seed)
