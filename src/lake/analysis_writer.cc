@@ -96,7 +96,7 @@ Status AnalysisWriter::AddRollups(const std::vector<HostRollupRecord>& records) 
 Status AnalysisWriter::AppendRollup(const HostRollupRecord& r) {
   Partition& p =
       partitions_.try_emplace(HourBucket(r.window_start_ms), RollupSchema()).first->second;
-  const uint64_t before = p.rollup_lines.size() + p.rollup_rows.ByteSize();
+  const size_t line_begin = p.rollup_lines.size();
   // The Parquet row stores some JSON texts of the NDJSON line as they are:
   // taken from the line itself (not formatted a second time), so the two
   // files cannot disagree.
@@ -127,7 +127,11 @@ Status AnalysisWriter::AppendRollup(const HostRollupRecord& r) {
   b.column(kPeersContactedSketch).AppendString(part(spans.peers_contacted_sketch));
   b.column(kPeersContactingSketch).AppendString(part(spans.peers_contacting_sketch));
   b.column(kDstPortsContactedSketch).AppendString(part(spans.dst_ports_contacted_sketch));
-  buffered_bytes_ += p.rollup_lines.size() + b.ByteSize() - before;
+  // An upper bound, not a walk over the 19 columns per record: the row's
+  // texts are parts of the line, and its other values take at most 8 bytes
+  // each, plus a validity byte and a string reference per column.
+  constexpr uint64_t kRowFixedBytes = kRollupColumnCount * (8 + 1 + sizeof(StringRef));
+  buffered_bytes_ += 2 * (p.rollup_lines.size() - line_begin) + kRowFixedBytes;
   ++stats_.rollup_records;
   return Status::Ok();
 }
