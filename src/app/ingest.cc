@@ -193,14 +193,21 @@ Result<IngestSummary> RunIngest(const IngestConfig& config) {
     work.Push(c);
   }
   work.Close();
+  // Two tails that do not depend on each other: the workers flush their
+  // last row groups while the analysis closes its last windows and writes
+  // them (every chunk read is submitted, failed or not, so Finish() ends).
+  std::thread analysis_finish;
+  if (analysis) {
+    analysis_finish = std::thread([&] {
+      Status st = analysis->Finish(next_seq);
+      if (!st.ok()) fail(st);
+    });
+  }
   for (Worker& w : workers) w.thread.join();
+  if (analysis_finish.joinable()) analysis_finish.join();
   if (!read_status.ok()) fail(read_status);
   Status dl = dead_letter.Close();
   if (!dl.ok()) fail(dl);
-  if (analysis && !failed) {
-    Status st = analysis->Finish(next_seq);
-    if (!st.ok()) fail(st);
-  }
   if (failed) return first_error;
 
   IngestSummary s;
