@@ -75,7 +75,7 @@ void Column::AppendString(std::string_view v) {
   assert(type_ == ColumnType::kString);
   valid_.push_back(1);
   str_.push_back({static_cast<uint32_t>(arena_.size()), static_cast<uint32_t>(v.size())});
-  arena_.insert(arena_.end(), v.begin(), v.end());
+  arena_.append(v.data(), v.size());
 }
 
 void Column::AppendFrom(const Column& src, size_t row) {
@@ -97,7 +97,7 @@ void Column::AppendSelected(const Column& src, std::span<const uint32_t> rows) {
   assert(src.type_ == type_);
   // Column-at-a-time gather: one type switch per call, not per row.
   const size_t base = valid_.size();
-  valid_.resize(base + rows.size());
+  valid_.resize_for_overwrite(base + rows.size());
   for (size_t i = 0; i < rows.size(); ++i) {
     uint8_t v = src.valid_[rows[i]];
     valid_[base + i] = v;
@@ -109,8 +109,7 @@ void Column::AppendSelected(const Column& src, std::span<const uint32_t> rows) {
       for (uint32_t r : rows) {
         const StringRef& s = src.str_[r];
         str_.push_back({static_cast<uint32_t>(arena_.size()), s.size});
-        arena_.insert(arena_.end(), src.arena_.data() + s.offset,
-                      src.arena_.data() + s.offset + s.size);
+        arena_.append(src.arena_.data() + s.offset, s.size);
       }
       break;
     case ColumnType::kInt32:
@@ -132,9 +131,7 @@ void Column::AppendSelected(const Column& src, std::span<const uint32_t> rows) {
 void Column::AppendRange(const Column& src, size_t begin, size_t count) {
   assert(src.type_ == type_);
   assert(begin + count <= src.size());
-  const auto b = static_cast<std::ptrdiff_t>(begin);
-  const auto e = static_cast<std::ptrdiff_t>(begin + count);
-  valid_.insert(valid_.end(), src.valid_.begin() + b, src.valid_.begin() + e);
+  valid_.append(src.valid_.data() + begin, count);
   if (count == src.size()) {
     null_count_ += src.null_count_;
   } else {
@@ -149,9 +146,9 @@ void Column::AppendRange(const Column& src, size_t begin, size_t count) {
       const StringRef& last = src.str_[begin + count - 1];
       const uint32_t to = last.offset + last.size;
       const auto shift = static_cast<int64_t>(arena_.size()) - from;
-      arena_.insert(arena_.end(), src.arena_.data() + from, src.arena_.data() + to);
+      arena_.append(src.arena_.data() + from, to - from);
       const size_t base = str_.size();
-      str_.resize(base + count);
+      str_.resize_for_overwrite(base + count);
       for (size_t i = 0; i < count; ++i) {
         const StringRef& r = src.str_[begin + i];
         assert(r.offset >= from && r.offset + r.size <= to);  // offsets grow with rows
@@ -160,14 +157,14 @@ void Column::AppendRange(const Column& src, size_t begin, size_t count) {
       break;
     }
     case ColumnType::kInt32:
-      i32_.insert(i32_.end(), src.i32_.begin() + b, src.i32_.begin() + e);
+      i32_.append(src.i32_.data() + begin, count);
       break;
     case ColumnType::kInt64:
     case ColumnType::kTimestampMs:
-      i64_.insert(i64_.end(), src.i64_.begin() + b, src.i64_.begin() + e);
+      i64_.append(src.i64_.data() + begin, count);
       break;
     case ColumnType::kDouble:
-      f64_.insert(f64_.end(), src.f64_.begin() + b, src.f64_.begin() + e);
+      f64_.append(src.f64_.data() + begin, count);
       break;
   }
 }

@@ -12,11 +12,115 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <new>
 #include <span>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 namespace flowlake {
+
+namespace column_internal {
+
+// Column's storage: a std::vector for trivially copyable T without its
+// bookkeeping on the append path. push_back() is a compare and a store, with
+// growth out of line, so the decoder's one-value-per-column appends inline
+// to a few instructions. Growth uses realloc, which moves a large block by
+// remapping it instead of copying it and faulting in fresh pages. Copies
+// are deep; a moved-from buffer is empty.
+template <typename T>
+class PodBuffer {
+  static_assert(std::is_trivially_copyable_v<T>);
+
+ public:
+  PodBuffer() = default;
+  PodBuffer(const PodBuffer& other) { append(other.data(), other.size()); }
+  PodBuffer& operator=(const PodBuffer& other) {
+    if (this != &other) {
+      clear();
+      append(other.data(), other.size());
+    }
+    return *this;
+  }
+  PodBuffer(PodBuffer&& other) noexcept
+      : data_(std::move(other.data_)), size_(other.size_), capacity_(other.capacity_) {
+    other.size_ = other.capacity_ = 0;
+  }
+  PodBuffer& operator=(PodBuffer&& other) noexcept {
+    data_ = std::move(other.data_);
+    size_ = other.size_;
+    capacity_ = other.capacity_;
+    other.size_ = other.capacity_ = 0;
+    return *this;
+  }
+
+  T* data() { return data_.get(); }
+  const T* data() const { return data_.get(); }
+  size_t size() const { return size_; }
+  size_t capacity() const { return capacity_; }
+  bool empty() const { return size_ == 0; }
+  T& operator[](size_t i) { return data_.get()[i]; }
+  const T& operator[](size_t i) const { return data_.get()[i]; }
+  T* begin() { return data(); }
+  T* end() { return data() + size_; }
+  const T* begin() const { return data(); }
+  const T* end() const { return data() + size_; }
+  operator std::span<const T>() const { return {data(), size_}; }  // NOLINT: like vector
+
+  void clear() { size_ = 0; }
+  void reserve(size_t n) {
+    if (n > capacity_) Reallocate(n);
+  }
+  // New elements are zero (value-initialised, as std::vector does).
+  void resize(size_t n) {
+    const size_t old_size = size_;
+    resize_for_overwrite(n);
+    if (n > old_size) {
+      std::memset(static_cast<void*>(data() + old_size), 0, (n - old_size) * sizeof(T));
+    }
+  }
+  // New elements are uninitialised: the caller writes them all.
+  void resize_for_overwrite(size_t n) {
+    if (n > capacity_) Grow(n);
+    size_ = n;
+  }
+  [[gnu::always_inline]] void push_back(const T& v) {
+    if (size_ == capacity_) [[unlikely]] Grow(size_ + 1);
+    data_.get()[size_++] = v;
+  }
+  void append(const T* p, size_t n) {
+    if (n == 0) return;
+    if (n > capacity_ - size_) Grow(size_ + n);
+    std::memcpy(static_cast<void*>(data() + size_), p, n * sizeof(T));
+    size_ += n;
+  }
+
+ private:
+  struct Free {
+    void operator()(T* p) const { std::free(p); }
+  };
+  // At least doubles, so appends are amortised O(1).
+  [[gnu::noinline]] void Grow(size_t min_capacity) {
+    Reallocate(std::max(min_capacity, capacity_ < 16 ? size_t{16} : 2 * capacity_));
+  }
+  void Reallocate(size_t capacity) {
+    void* p = std::realloc(data_.get(), capacity * sizeof(T));
+    if (p == nullptr) throw std::bad_alloc();
+    (void)data_.release();
+    data_.reset(static_cast<T*>(p));
+    capacity_ = capacity;
+  }
+
+  std::unique_ptr<T, Free> data_;
+  size_t size_ = 0;
+  size_t capacity_ = 0;
+};
+
+}  // namespace column_internal
 
 // The logical types flowlake stores. Each maps to one Parquet physical type:
 // kString -> BYTE_ARRAY (UTF8), kInt32 -> INT32, kInt64 -> INT64,
@@ -53,29 +157,29 @@ class Column {
   // call (the decoder): inline and without a branch on `valid`. With `valid`
   // they are AppendInt32(v) etc.; without, AppendNull() (`v` is ignored).
   // The column must have the matching type, as for the appends above.
-  void AppendInt32OrNull(int32_t v, bool valid) {
+  [[gnu::always_inline]] void AppendInt32OrNull(int32_t v, bool valid) {
     valid_.push_back(valid);
     i32_.push_back(valid ? v : 0);
     null_count_ += !valid;
   }
   // Also for kTimestampMs.
-  void AppendInt64OrNull(int64_t v, bool valid) {
+  [[gnu::always_inline]] void AppendInt64OrNull(int64_t v, bool valid) {
     valid_.push_back(valid);
     i64_.push_back(valid ? v : 0);
     null_count_ += !valid;
   }
-  void AppendDoubleOrNull(double v, bool valid) {
+  [[gnu::always_inline]] void AppendDoubleOrNull(double v, bool valid) {
     valid_.push_back(valid);
     f64_.push_back(valid ? v : 0);
     null_count_ += !valid;
   }
-  void AppendStringOrNull(std::string_view v, bool valid) {
+  [[gnu::always_inline]] void AppendStringOrNull(std::string_view v, bool valid) {
     const size_t offset = arena_.size();
     const size_t n = valid ? v.size() : 0;
     valid_.push_back(valid);
     null_count_ += !valid;
     str_.push_back({static_cast<uint32_t>(offset), static_cast<uint32_t>(n)});
-    arena_.insert(arena_.end(), v.data(), v.data() + n);
+    arena_.append(v.data(), n);
   }
 
   // Appends row `row` of `src` (same type).
@@ -114,12 +218,12 @@ class Column {
  private:
   ColumnType type_;
   size_t null_count_ = 0;
-  std::vector<uint8_t> valid_;
-  std::vector<int32_t> i32_;
-  std::vector<int64_t> i64_;
-  std::vector<double> f64_;
-  std::vector<StringRef> str_;
-  std::vector<char> arena_;
+  column_internal::PodBuffer<uint8_t> valid_;
+  column_internal::PodBuffer<int32_t> i32_;
+  column_internal::PodBuffer<int64_t> i64_;
+  column_internal::PodBuffer<double> f64_;
+  column_internal::PodBuffer<StringRef> str_;
+  column_internal::PodBuffer<char> arena_;
 };
 
 }  // namespace flowlake
