@@ -59,12 +59,62 @@ bool ParseIpv6Bytes(std::string_view s, IpAddress* out) {
   return true;
 }
 
+namespace {
+
+char* PutHex16(unsigned v, char* p) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  // "%x": no leading zeros, at least one digit.
+  const int digits = v >= 0x1000 ? 4 : v >= 0x100 ? 3 : v >= 0x10 ? 2 : 1;
+  for (int d = digits - 1; d >= 0; --d) *p++ = kDigits[(v >> (4 * d)) & 0xF];
+  return p;
+}
+
+char* PutDecimal8(unsigned v, char* p) {
+  if (v >= 100) *p++ = static_cast<char>('0' + v / 100);
+  if (v >= 10) *p++ = static_cast<char>('0' + v / 10 % 10);
+  *p++ = static_cast<char>('0' + v % 10);
+  return p;
+}
+
+}  // namespace
+
+// glibc's inet_ntop6, without its sprintf per group: the longest run (the
+// first of equal ones) of two or more zero groups becomes "::", and
+// ::a.b.c.d and ::ffff:a.b.c.d print their last 32 bits as IPv4. The unit
+// tests and the fuzzer compare the two.
 void FormatIpv6(IpAddress* ip) {
-  if (inet_ntop(AF_INET6, ip->bytes, ip->text, sizeof(ip->text)) == nullptr) {
-    ip->text_size = 0;  // cannot happen for a 16-byte address and a 46-byte buffer
-    return;
+  unsigned words[8];
+  for (int i = 0; i < 8; ++i) words[i] = (unsigned{ip->bytes[2 * i]} << 8) | ip->bytes[2 * i + 1];
+  // The zero run ending at group i is `run` long; only a strictly longer one
+  // replaces the best, so the first wins a tie.
+  int best_base = -1, best_len = 0, run = 0;
+  for (int i = 0; i < 8; ++i) {
+    run = words[i] == 0 ? run + 1 : 0;
+    if (run > best_len) {
+      best_len = run;
+      best_base = i + 1 - run;
+    }
   }
-  ip->text_size = static_cast<uint8_t>(std::strlen(ip->text));
+  if (best_len < 2) best_base = -1;
+
+  char* p = ip->text;
+  for (int i = 0; i < 8; ++i) {
+    if (best_base != -1 && i >= best_base && i < best_base + best_len) {
+      if (i == best_base) *p++ = ':';
+      continue;
+    }
+    if (i != 0) *p++ = ':';
+    if (i == 6 && best_base == 0 && (best_len == 6 || (best_len == 5 && words[5] == 0xffff))) {
+      for (int b = 12; b < 16; ++b) {
+        if (b != 12) *p++ = '.';
+        p = PutDecimal8(ip->bytes[b], p);
+      }
+      break;
+    }
+    p = PutHex16(words[i], p);
+  }
+  if (best_base != -1 && best_base + best_len == 8) *p++ = ':';
+  ip->text_size = static_cast<uint8_t>(p - ip->text);
 }
 
 bool ParseIpv6(std::string_view s, IpAddress* out) {

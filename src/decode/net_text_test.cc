@@ -4,7 +4,9 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <random>
 #include <string>
+#include <string_view>
 
 namespace flowlake {
 namespace {
@@ -53,6 +55,34 @@ TEST(NetTextTest, Ipv6IsCanonicalised) {
     EXPECT_EQ(ok, c.want != nullptr) << c.in;
     if (ok && c.want) {
       EXPECT_EQ(got.Text(), c.want) << c.in;
+    }
+  }
+}
+
+// FormatIpv6 replaces inet_ntop: every pattern of zero and non-zero groups
+// (where the "::" goes, ties, IPv4-compatible and -mapped forms), with
+// group values of every hex width, prints exactly as glibc does.
+TEST(NetTextTest, FormatIpv6MatchesInetNtop) {
+  std::mt19937_64 rng(42);
+  const unsigned values[] = {0x1, 0xa, 0x10, 0xff, 0x100, 0xfff, 0x1000, 0xffff};
+  for (unsigned pattern = 0; pattern < 256 * 3; ++pattern) {
+    for (int round = 0; round < 8; ++round) {
+      IpAddress ip;
+      ip.family = 6;
+      for (int g = 0; g < 8; ++g) {
+        unsigned v = 0;
+        if (pattern & (1u << g)) {
+          v = round == 0 ? values[g] : static_cast<unsigned>(1 + rng() % 0xffff);
+        }
+        if (pattern >= 256 && g == 5 && (pattern & 0xff) < 0x20) v = 0xffff;  // ::ffff:a.b.c.d
+        if (pattern >= 512 && g >= 6) v = static_cast<unsigned>(rng() % 0x10000);
+        ip.bytes[2 * g] = static_cast<uint8_t>(v >> 8);
+        ip.bytes[2 * g + 1] = static_cast<uint8_t>(v);
+      }
+      char want[INET6_ADDRSTRLEN];
+      ASSERT_NE(inet_ntop(AF_INET6, ip.bytes, want, sizeof(want)), nullptr);
+      FormatIpv6(&ip);
+      ASSERT_EQ(ip.Text(), std::string_view(want)) << "pattern " << pattern;
     }
   }
 }
