@@ -3,6 +3,10 @@
 #include <simdjson.h>
 #include <spdlog/spdlog.h>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include <charconv>
 #include <cmath>
 #include <cstring>
@@ -183,6 +187,120 @@ bool RawStringContent(std::string_view token, std::string_view* out) {
   }
   *out = content;
   return true;
+}
+
+// ---- the flat-object fast path's scanner (see DecodeFlatObject) ----
+
+inline bool IsJsonSpace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+
+inline const char* SkipJsonSpace(const char* p, const char* end) {
+  while (p < end && IsJsonSpace(*p)) ++p;
+  return p;
+}
+
+// The first byte in [p, end) that may not appear unescaped inside a string
+// the fast path takes: '"', '\\', a control character, or a byte >= 0x7F
+// (non-ASCII text goes to simdjson, which validates its UTF-8); a result
+// >= end means none. Reads whole 16-byte blocks, up to 15 bytes past `end`:
+// the caller guarantees that much readable padding.
+inline const char* FindStringStop(const char* p, const char* end) {
+#if defined(__SSE2__)
+  const __m128i quote = _mm_set1_epi8('"');
+  const __m128i backslash = _mm_set1_epi8('\\');
+  const __m128i space = _mm_set1_epi8(0x20);  // signed: also catches 0x80..0xFF
+  const __m128i del = _mm_set1_epi8(0x7F);
+  for (; p < end; p += 16) {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+    const __m128i stop =
+        _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, backslash)),
+                     _mm_or_si128(_mm_cmplt_epi8(v, space), _mm_cmpeq_epi8(v, del)));
+    const int mask = _mm_movemask_epi8(stop);
+    if (mask != 0) return p + __builtin_ctz(static_cast<unsigned>(mask));
+  }
+  return p;
+#else
+  for (; p < end; ++p) {
+    const auto c = static_cast<unsigned char>(*p);
+    if (c == '"' || c == '\\' || c < 0x20 || c >= 0x7F) return p;
+  }
+  return p;
+#endif
+}
+
+// What ScanJsonNumber() learnt about a number on the way.
+struct ScannedNumber {
+  bool plain_decimal = false;   // no exponent
+  bool simple_integer = false;  // what ParseSimpleInteger() accepts, value in `integer`
+  int64_t integer = 0;
+};
+
+// The end of the JSON number starting at `p` (before `end`), or nullptr if
+// the text there is not one: -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?.
+// What follows the number is the caller's to check.
+inline const char* ScanJsonNumber(const char* p, const char* end, ScannedNumber* out) {
+  auto digit = [end](const char* q) { return q < end && static_cast<unsigned char>(*q - '0') < 10; };
+  const bool negative = p < end && *p == '-';
+  p += negative;
+  if (!digit(p)) return nullptr;
+  const char* const digits = p;
+  uint64_t v = 0;
+  if (*p == '0') {
+    ++p;
+  } else {
+    while (digit(p)) {
+      v = v * 10 + static_cast<unsigned char>(*p - '0');  // wraps harmlessly past 18 digits
+      ++p;
+    }
+  }
+  out->plain_decimal = true;
+  out->simple_integer = p - digits <= 18;
+  if (p < end && *p == '.') {
+    out->simple_integer = false;
+    ++p;
+    if (!digit(p)) return nullptr;
+    while (digit(p)) ++p;
+  }
+  if (p < end && (*p == 'e' || *p == 'E')) {
+    out->plain_decimal = false;
+    out->simple_integer = false;
+    ++p;
+    if (p < end && (*p == '+' || *p == '-')) ++p;
+    if (!digit(p)) return nullptr;
+    while (digit(p)) ++p;
+  }
+  out->integer = negative ? -static_cast<int64_t>(v) : static_cast<int64_t>(v);
+  return p;
+}
+
+// A key as the fast path last saw it after a given key: its bytes from the
+// opening quote through the ':' ("KEY":) and its field. nProbe writes the
+// keys of a template in a fixed order, and a key is followed by one of few
+// others, so one compare usually replaces scanning the key and looking it
+// up.
+struct PredictedKey {
+  static constexpr size_t kMaxText = 32;
+  alignas(16) char text[kMaxText] = {};
+  uint32_t size = 0;  // bytes of `text` used; 0 = nothing predicted
+  NprobeField field = NprobeField::kUnknown;
+};
+
+// Whether [p, p + key.size) equals key.text (key.size > 0). Reads
+// PredictedKey::kMaxText bytes from p: the caller guarantees they are
+// readable.
+inline bool MatchesPredictedKey(const char* p, const PredictedKey& key) {
+#if defined(__SSE2__)
+  const __m128i a0 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+  const __m128i a1 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16));
+  const __m128i b0 = _mm_load_si128(reinterpret_cast<const __m128i*>(key.text));
+  const __m128i b1 = _mm_load_si128(reinterpret_cast<const __m128i*>(key.text + 16));
+  const uint32_t equal =
+      static_cast<uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(a0, b0))) |
+      (static_cast<uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(a1, b1))) << 16);
+  const uint32_t need = key.size >= 32 ? ~0u : (1u << key.size) - 1;
+  return (equal & need) == need;
+#else
+  return std::memcmp(p, key.text, key.size) == 0;
+#endif
 }
 
 // "7.178" -> (7, 178); "13" -> (13, 0). Both parts: digits only, INT32.
@@ -381,6 +499,11 @@ class NprobeDecoder::Impl {
                       std::string_view raw = {}) {
     if (raw.data() == nullptr) raw = text;
     ++stats_.records;
+    if (config_.flat_object_fast_path && room - text.size() >= PredictedKey::kMaxText &&
+        DecodeFlatObject(text)) {
+      Target target{out_, &stats_, false};
+      return Finish(pos, raw, target);
+    }
     od::document doc;
     error_code err =
         parser_.iterate(simdjson::padded_string_view(text.data(), text.size(), room)).get(doc);
@@ -497,6 +620,143 @@ class NprobeDecoder::Impl {
     return err ? err : simdjson::TRAILING_CONTENT;
   }
 
+  // ---- the flat-object fast path ----
+
+  // Most records are one flat object of ASCII strings without escapes,
+  // numbers, true, false and null. For those this one scan replaces
+  // simdjson (its stage 1 and the On-Demand walk cost more than the scan)
+  // and fills rec_ exactly as DecodeObject() does: same keys, same value
+  // functions (DecodeScalar). Anything else, including any text that is not
+  // valid JSON, returns false, and the caller decodes the record with
+  // simdjson as if this had not run. Needs PredictedKey::kMaxText readable
+  // bytes after `text`.
+  bool DecodeFlatObject(std::string_view text) {
+    Record& rec = rec_;
+    rec.Reset();
+    const char* const end = text.data() + text.size();
+    const char* p = SkipJsonSpace(text.data(), end);
+    if (p == end || *p != '{') return false;
+    p = SkipJsonSpace(p + 1, end);
+    if (p < end && *p == '}') return SkipJsonSpace(p + 1, end) == end;
+    size_t previous = kNprobeFieldCount;  // the start of the object
+    for (;;) {
+      if (p == end || *p != '"') return false;
+      std::string_view key;
+      NprobeField f;
+      std::array<PredictedKey, 2>& next = next_keys_[previous];
+      const auto left = static_cast<size_t>(end - p);
+      const PredictedKey* hit = nullptr;
+      if (next[0].size != 0 && left >= next[0].size && MatchesPredictedKey(p, next[0])) {
+        hit = &next[0];
+      } else if (next[1].size != 0 && left >= next[1].size && MatchesPredictedKey(p, next[1])) {
+        hit = &next[1];
+      }
+      if (hit != nullptr) {
+        key = std::string_view(p + 1, hit->size - 3);
+        f = hit->field;
+        p += hit->size;
+      } else {
+        const char* const key_end = FindStringStop(p + 1, end);
+        if (key_end >= end || *key_end != '"') return false;
+        key = std::string_view(p + 1, static_cast<size_t>(key_end - p - 1));
+        f = LookupKey(key);
+        const auto text_size = static_cast<size_t>(key_end + 2 - p);
+        if (key_end + 1 < end && key_end[1] == ':' && text_size <= PredictedKey::kMaxText) {
+          next[1] = next[0];
+          std::memcpy(next[0].text, p, text_size);
+          next[0].size = static_cast<uint32_t>(text_size);
+          next[0].field = f;
+        }
+        p = SkipJsonSpace(key_end + 1, end);
+        if (p == end || *p != ':') return false;
+        ++p;
+      }
+      previous = static_cast<size_t>(f);
+      p = SkipJsonSpace(p, end);
+      if (p == end) return false;
+      if (!DecodeFlatValue(f, key, &p, end)) return false;
+      p = SkipJsonSpace(p, end);
+      if (p == end) return false;
+      if (*p == '}') return SkipJsonSpace(p + 1, end) == end;
+      if (*p != ',') return false;
+      p = SkipJsonSpace(p + 1, end);
+    }
+  }
+
+  // One value of DecodeFlatObject() at *p (< end), for field `f` (maybe
+  // kUnknown); advances *p past it. False: not a value the fast path takes.
+  [[gnu::always_inline]] bool DecodeFlatValue(NprobeField f, std::string_view key,
+                                              const char** pp, const char* end) {
+    Record& rec = rec_;
+    const char* p = *pp;
+    const char c = *p;
+    if (c == '"') {
+      const char* const close = FindStringStop(p + 1, end);
+      if (close >= end || *close != '"') return false;
+      *pp = close + 1;
+      if (f == NprobeField::kUnknown) {
+        ++rec.unknown;
+      } else if (close == p + 1) {  // "" means absent, for every type
+        rec.Clear(f);
+      } else {
+        const std::string_view content(p + 1, static_cast<size_t>(close - p - 1));
+        const std::string_view token(p, content.size() + 2);
+        // Strings need no number reader, so this cannot fail.
+        (void)DecodeScalar(f, key, true, content, token, NoDouble, NoInteger);
+      }
+      return true;
+    }
+    if (c == '-' || static_cast<unsigned char>(c - '0') < 10) {
+      ScannedNumber number;
+      const char* const number_end = ScanJsonNumber(p, end, &number);
+      if (number_end == nullptr) return false;
+      *pp = number_end;
+      if (f == NprobeField::kUnknown) {
+        ++rec.unknown;
+        return true;
+      }
+      const std::string_view token(p, static_cast<size_t>(number_end - p));
+      // Doubles without an exponent and of modest length: from_chars and
+      // simdjson both round them correctly, so they agree. The rest (and
+      // integers that are not plain, e.g. 1e3) take the simdjson path.
+      auto read_double = [token, &number](double* d) {
+        if (!number.plain_decimal || token.size() > 32) return kTakeFullPath;
+        return ParseDoubleText(token, d) ? simdjson::SUCCESS : kTakeFullPath;
+      };
+      return DecodeScalar(f, key, false, {}, token, read_double, NoInteger,
+                          number.simple_integer ? &number.integer : nullptr) ==
+             simdjson::SUCCESS;
+    }
+    std::string_view literal;
+    if (c == 'n') {
+      literal = "null";
+    } else if (c == 't') {
+      literal = "true";
+    } else if (c == 'f') {
+      literal = "false";
+    } else {
+      return false;  // an object, an array, or not JSON
+    }
+    if (static_cast<size_t>(end - p) < literal.size() ||
+        std::memcmp(p, literal.data(), literal.size()) != 0) {
+      return false;
+    }
+    *pp = p + literal.size();
+    if (f == NprobeField::kUnknown) {
+      ++rec.unknown;
+    } else if (c == 'n') {
+      rec.Clear(f);
+    } else {
+      rec.Problem(f, ExpectedError(FieldInfo(f).kind), key, literal);
+    }
+    return true;
+  }
+
+  // DecodeScalar's number readers for the fast path: the value needs simdjson.
+  static constexpr error_code kTakeFullPath = simdjson::UNINITIALIZED;
+  static error_code NoDouble(double*) { return kTakeFullPath; }
+  static error_code NoInteger(int64_t*, IntParse*) { return kTakeFullPath; }
+
   // ---- one object -> rec_ ----
 
   error_code DecodeObject(od::object& obj) {
@@ -562,13 +822,14 @@ class NprobeDecoder::Impl {
 
     // A string or a number from here on.
     std::string_view text;
+    const std::string_view token = value.raw_json_token();
     bool is_string = type == od::json_type::string;
     if (is_string) {
-      if (!RawStringContent(value.raw_json_token(), &text)) {
+      if (!RawStringContent(token, &text)) {
         error_code err = value.get_string().get(text);
         if (err) {
           if (!IsScalarError(err)) return err;
-          rec.Problem(f, ExpectedError(kind), key, TrimJsonSpace(value.raw_json_token()));
+          rec.Problem(f, ExpectedError(kind), key, TrimJsonSpace(token));
           return simdjson::SUCCESS;
         }
       }
@@ -577,11 +838,32 @@ class NprobeDecoder::Impl {
         return simdjson::SUCCESS;
       }
     }
+    return DecodeScalar(
+        f, key, is_string, text, token,
+        [&value](double* d) { return value.get_double().get(*d); },
+        [&value](int64_t* i, IntParse* parsed) { return ReadJsonInteger(value, i, parsed); });
+  }
 
+  // The kind-specific part of DecodeValue, shared with the flat-object fast
+  // path: a non-empty string `text` (is_string), or a number. `token` is the
+  // value's raw JSON text (trailing whitespace allowed). A JSON number that
+  // is not a plain integer is read by `read_double(double*)` or
+  // `read_integer(int64_t*, IntParse*)`; their errors are returned as is.
+  // `simple_integer`, if given, is the number's value, already parsed as
+  // ParseSimpleInteger(token) would.
+  template <typename ReadDouble, typename ReadInteger>
+  [[gnu::always_inline]] error_code DecodeScalar(NprobeField f, std::string_view key,
+                                                 bool is_string, std::string_view text,
+                                                 std::string_view token,
+                                                 ReadDouble&& read_double,
+                                                 ReadInteger&& read_integer,
+                                                 const int64_t* simple_integer = nullptr) {
+    Record& rec = rec_;
+    const FieldKind kind = FieldInfo(f).kind;
     Record::Slot& slot = rec.at(f);
     switch (kind) {
       case FieldKind::kString:
-        slot.s = is_string ? text : TrimJsonSpace(value.raw_json_token());
+        slot.s = is_string ? text : TrimJsonSpace(token);
         rec.Set(f);
         return simdjson::SUCCESS;
 
@@ -591,7 +873,7 @@ class NprobeDecoder::Impl {
         bool ok = is_string && (kind == FieldKind::kIpv4 ? ParseIpv4(text, &ip)
                                                          : ParseIpv6Bytes(text, &ip));
         if (!ok) {
-          rec.Problem(f, ExpectedError(kind), key, TrimJsonSpace(value.raw_json_token()));
+          rec.Problem(f, ExpectedError(kind), key, TrimJsonSpace(token));
         } else {
           rec.Set(f);
         }
@@ -604,20 +886,20 @@ class NprobeDecoder::Impl {
           slot.s = std::string_view(mac.data(), mac.size());
           rec.Set(f);
         } else {
-          rec.Problem(f, FieldError::kInvalidMac, key, TrimJsonSpace(value.raw_json_token()));
+          rec.Problem(f, FieldError::kInvalidMac, key, TrimJsonSpace(token));
         }
         return simdjson::SUCCESS;
       }
 
       case FieldKind::kL7Proto: {
         // A JSON number is split on its raw text: 7.180 and 7.18 differ.
-        std::string_view l7 = is_string ? text : TrimJsonSpace(value.raw_json_token());
+        std::string_view l7 = is_string ? text : TrimJsonSpace(token);
         int32_t master = 0;
         if (SplitL7(l7, &master, &rec.l7_app)) {
           slot.i = master;
           rec.Set(f);
         } else {
-          rec.Problem(f, FieldError::kInvalidL7, key, TrimJsonSpace(value.raw_json_token()));
+          rec.Problem(f, FieldError::kInvalidL7, key, TrimJsonSpace(token));
         }
         return simdjson::SUCCESS;
       }
@@ -626,16 +908,14 @@ class NprobeDecoder::Impl {
         double d = 0;
         if (is_string) {
           if (!ParseDoubleText(text, &d)) {
-            rec.Problem(f, FieldError::kExpectedNumber, key,
-                        TrimJsonSpace(value.raw_json_token()));
+            rec.Problem(f, FieldError::kExpectedNumber, key, TrimJsonSpace(token));
             return simdjson::SUCCESS;
           }
         } else {
-          error_code err = value.get_double().get(d);
+          error_code err = read_double(&d);
           if (err || !std::isfinite(d)) {
             if (err && !IsScalarError(err)) return err;
-            rec.Problem(f, FieldError::kExpectedNumber, key,
-                        TrimJsonSpace(value.raw_json_token()));
+            rec.Problem(f, FieldError::kExpectedNumber, key, TrimJsonSpace(token));
             return simdjson::SUCCESS;
           }
         }
@@ -653,8 +933,10 @@ class NprobeDecoder::Impl {
         IntParse parsed = IntParse::kOk;
         if (is_string) {
           parsed = ParseIntegerText(text, &i);
-        } else if (!ParseSimpleInteger(value.raw_json_token(), &i)) {
-          error_code err = ReadJsonInteger(value, &i, &parsed);
+        } else if (simple_integer != nullptr) {
+          i = *simple_integer;
+        } else if (!ParseSimpleInteger(token, &i)) {
+          error_code err = read_integer(&i, &parsed);
           if (err) return err;
         }
         if (parsed == IntParse::kOk && kind == FieldKind::kInt32 &&
@@ -666,13 +948,13 @@ class NprobeDecoder::Impl {
                          : (kind == FieldKind::kInt32 || kind == FieldKind::kInt64)
                              ? FieldError::kOutOfRange
                              : FieldError::kTimeOutOfRange;
-          rec.Problem(f, e, key, TrimJsonSpace(value.raw_json_token()));
+          rec.Problem(f, e, key, TrimJsonSpace(token));
           return simdjson::SUCCESS;
         }
         slot.i = i;
         if (kind == FieldKind::kTimeMs || kind == FieldKind::kTimeUs ||
             kind == FieldKind::kTimeSec) {
-          slot.s = TrimJsonSpace(value.raw_json_token());
+          slot.s = TrimJsonSpace(token);
         }
         rec.Set(f);
         return simdjson::SUCCESS;
@@ -965,6 +1247,9 @@ class NprobeDecoder::Impl {
   FlowBatch staged_;        // rows of the array being decoded
   DecoderStats array_stats_;
   std::vector<PendingReject> pending_;
+  // The last two keys seen after each field (unknown keys share kUnknown's
+  // entry; the last one is the object's start), see PredictedKey.
+  std::array<std::array<PredictedKey, 2>, kNprobeFieldCount + 1> next_keys_{};
 };
 
 Status DecoderConfig::Validate() const {

@@ -47,6 +47,10 @@ struct DecoderConfig {
   // budget). Everything is counted regardless.
   double log_per_second = 5;
   double log_burst = 10;
+  // Decode flat objects of plain values (the usual nProbe record) with a
+  // single scan instead of simdjson. Same results either way; false sends
+  // every record through simdjson (for differential tests and the fuzzer).
+  bool flat_object_fast_path = true;
 
   // InvalidArgument if max_record_bytes is 0 or above 4 GiB - 1, or a log
   // rate is negative or not finite.

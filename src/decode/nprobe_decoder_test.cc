@@ -867,5 +867,111 @@ TEST(NprobeDecoderTest, DecoderIsReusableAcrossChunks) {
   EXPECT_EQ(decoder.stats().rejected_invalid_json, 3u);
 }
 
+// The flat-object fast path must decode exactly as simdjson does, and hand
+// everything it does not take (escapes, non-ASCII, nesting, exponents,
+// malformed text, whitespace in odd places) to simdjson unchanged.
+TEST(NprobeDecoderTest, FlatObjectFastPathMatchesSimdjson) {
+  const std::string records[] = {
+      Flow(""),
+      Flow(R"("IN_BYTES":12,"OUT_BYTES":-0,"L4_SRC_PORT":"443","PROTOCOL":6.0)"),
+      Flow(R"("IN_BYTES":1e3,"OUT_BYTES":123456789012345678901,"IN_PKTS":-9223372036854775808)"),
+      Flow(R"("CLIENT_NW_LATENCY_MS":0.125,"SERVER_NW_LATENCY_MS":1.5e-3,"APPL_LATENCY_MS":"7")"),
+      Flow(R"("CLIENT_NW_LATENCY_MS":123456789.123456789123456789,"APPL_LATENCY_MS":-0.0)"),
+      Flow(R"("L7_PROTO":7.180,"L7_PROTO_NAME":"HTTP","TLS_VERSION":true,"SRC_VLAN":null)"),
+      Flow(R"("L7_PROTO":"7.18","DNS_QUERY":"","HTTP_URL":"/a\"b","HTTP_HOST":"\u00e9.fr")"),
+      Flow(R"("PROBEID":"caf\u00e9","HTTP_METHOD":"G\u0045T","JA3C_HASH":"é")"),
+      Flow(R"("IN_SRC_MAC":"00:25:90:D4:CC:F9","OUT_DST_MAC":"bad","MIN_TTL":{"a":1},"MAX_TTL":[1])"),
+      Flow(R"("UNKNOWN":{"nested":[1,2,{"x":null}]},"OTHER":[],"X":false,"Y":"z")"),
+      Flow(R"("IPV6_SRC_ADDR":"2001:DB8::1","IPV6_DST_ADDR":"::","IP_PROTOCOL_VERSION":6)"),
+      R"({"IPV4_SRC_ADDR":"10.0.0.1","IPV4_DST_ADDR":"10.0.0.2","FLOW_START_SEC":17e2})",
+      R"({"8":"10.0.0.1","12":"10.0.0.2","152":1000,"35632.118":"1.2","57591":"X"})",
+      R"(  { "IPV4_SRC_ADDR" : "10.0.0.1" , "IPV4_DST_ADDR":"10.0.0.2",)"
+      R"( "FLOW_START_MILLISECONDS" :	1000 }  )",
+      R"({"IPV4_SRC_ADDR":"10.0.0.1","IPV4_DST_ADDR":"10.0.0.2","FLOW_START_MILLISECONDS":1000,})",
+      R"({"IPV4_SRC_ADDR":"10.0.0.1","IPV4_DST_ADDR":"10.0.0.2","FLOW_START_MILLISECONDS":01})",
+      R"({"IPV4_SRC_ADDR":"10.0.0.1","IPV4_DST_ADDR":"10.0.0.2","FLOW_START_MILLISECONDS":1000}x)",
+      R"({"IPV4_SRC_ADDR":"10.0.0.1","IPV4_DST_ADDR":"10.0.0.2","FLOW_START_MILLISECONDS":1.})",
+      R"({"IPV4_SRC_ADDR":"10.0.0.1","IPV4_DST_ADDR":"10.0.0.2","FLOW_START_MILLISECONDS":tru})",
+      R"({"IPV4_SRC_ADDR":"10.0.0.1","IPV4_DST_ADDR":"10.0.0.2","FLOW_START_MILLISECONDS")",
+      R"({"IPV4_SRC_ADDR":"10.0.0.1","IPV4_DST_ADDR":"10.0.0.2","IN_BYTES":1,"IN_BYTES":"x",)"
+      R"("FLOW_START_MILLISECONDS":1000})",
+      R"({"IPV4_SRC_ADDR":"10.0.0.1","IPV4_DST_ADDR":"10.0.0.2","FLOW_START_MILLISECONDS":99999999999999999})",
+      R"({})",
+      R"([{"IPV4_SRC_ADDR":"10.0.0.1","IPV4_DST_ADDR":"10.0.0.2","FLOW_START_MILLISECONDS":1000}])",
+  };
+  std::string text;
+  // Twice, in two orders: the second pass runs with keys already predicted.
+  for (int pass = 0; pass < 2; ++pass) {
+    for (size_t i = 0; i < std::size(records); ++i) {
+      text += records[pass == 0 ? i : std::size(records) - 1 - i];
+      text += '\n';
+    }
+  }
+  Decoded fast, slow;
+  DecodeInto(text, fast);
+  DecoderConfig config;
+  config.flat_object_fast_path = false;
+  DecodeInto(text, slow, config);
+
+  ASSERT_EQ(fast.batch.num_rows(), slow.batch.num_rows());
+  EXPECT_GT(fast.batch.num_rows(), 20u);
+  for (size_t c = 0; c < kFlowColumnCount; ++c) {
+    const Column& a = fast.batch.column(c);
+    const Column& b = slow.batch.column(c);
+    const std::string name(FlowSchema().field(c).name);
+    for (size_t r = 0; r < a.size(); ++r) {
+      ASSERT_EQ(a.IsValid(r), b.IsValid(r)) << name << " row " << r;
+      if (!a.IsValid(r)) continue;
+      switch (a.type()) {
+        case ColumnType::kString: EXPECT_EQ(a.String(r), b.String(r)) << name; break;
+        case ColumnType::kInt32: EXPECT_EQ(a.Int32(r), b.Int32(r)) << name; break;
+        case ColumnType::kInt64:
+        case ColumnType::kTimestampMs: EXPECT_EQ(a.Int64(r), b.Int64(r)) << name; break;
+        case ColumnType::kDouble:
+          EXPECT_EQ(std::memcmp(&a.double_values()[r], &b.double_values()[r], 8), 0) << name;
+          break;
+      }
+    }
+  }
+  ASSERT_EQ(fast.sink.rejects.size(), slow.sink.rejects.size());
+  for (size_t i = 0; i < fast.sink.rejects.size(); ++i) {
+    EXPECT_EQ(fast.sink.rejects[i].reason, slow.sink.rejects[i].reason);
+    EXPECT_EQ(fast.sink.rejects[i].record, slow.sink.rejects[i].record);
+    EXPECT_EQ(fast.sink.rejects[i].line, slow.sink.rejects[i].line);
+  }
+  EXPECT_EQ(fast.stats.unknown_fields, slow.stats.unknown_fields);
+  EXPECT_EQ(fast.stats.field_errors, slow.stats.field_errors);
+  EXPECT_EQ(fast.stats.field_errors_by_column, slow.stats.field_errors_by_column);
+  EXPECT_EQ(fast.stats.rejected_invalid_json, slow.stats.rejected_invalid_json);
+  EXPECT_EQ(fast.stats.rejected_missing_fields, slow.stats.rejected_missing_fields);
+}
+
+// Keys predicted from earlier records must not stick: a record whose keys
+// share prefixes with, or come in another order than, the previous ones.
+TEST(NprobeDecoderTest, KeyPredictionFollowsChangingKeys) {
+  const std::string text =
+      Flow(R"("IN_BYTES":1,"OUT_BYTES":2)") + "\n" +
+      Flow(R"("OUT_BYTES":3,"IN_BYTES":4)") + "\n" +
+      Flow(R"("IN_BYTESX":5,"IN_BYTES":6)") + "\n" +
+      Flow(R"("IN_BYTE":7,"IN_PKTS":8)") + "\n" +
+      Flow(R"("IN_BYTES":9,"OUT_BYTES":10)") + "\n";
+  Decoded d;
+  DecodeInto(text, d);
+  ASSERT_EQ(d.batch.num_rows(), 5u);
+  const Column& in = d.batch.column(kInBytes);
+  const Column& out = d.batch.column(kOutBytes);
+  EXPECT_EQ(in.Int64(0), 1);
+  EXPECT_EQ(out.Int64(0), 2);
+  EXPECT_EQ(in.Int64(1), 4);
+  EXPECT_EQ(out.Int64(1), 3);
+  EXPECT_EQ(in.Int64(2), 6);
+  EXPECT_FALSE(out.IsValid(2));
+  EXPECT_FALSE(in.IsValid(3));
+  EXPECT_EQ(d.batch.column(kInPkts).Int64(3), 8);
+  EXPECT_EQ(in.Int64(4), 9);
+  EXPECT_EQ(out.Int64(4), 10);
+  EXPECT_EQ(d.stats.unknown_fields, 2u);
+}
+
 }  // namespace
 }  // namespace flowlake
