@@ -227,6 +227,36 @@ inline const char* FindStringStop(const char* p, const char* end) {
 #endif
 }
 
+// A JSON number without exponent and with at most 15 digits, as a double:
+// the digits as an integer (exact, < 2^53) divided by a power of ten
+// (exact up to 10^22) is one correctly rounded operation, so the result is
+// the correctly rounded value that from_chars and simdjson also return.
+// False for other text.
+bool ShortDecimalToDouble(std::string_view token, double* out) {
+  static constexpr double kPow10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                      1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
+  const char* p = token.data();
+  const char* const end = p + token.size();
+  const bool negative = p < end && *p == '-';
+  p += negative;
+  uint64_t mantissa = 0;
+  int digits = 0, fraction = -1;  // fraction: digits after '.', -1 before it
+  for (; p < end; ++p) {
+    if (*p == '.' && fraction < 0) {
+      fraction = 0;
+      continue;
+    }
+    const auto d = static_cast<unsigned char>(*p - '0');
+    if (d > 9 || ++digits > 15) return false;
+    mantissa = mantissa * 10 + d;
+    fraction += fraction >= 0;
+  }
+  if (digits == 0) return false;
+  const double v = static_cast<double>(mantissa) / kPow10[fraction < 0 ? 0 : fraction];
+  *out = negative ? -v : v;
+  return true;
+}
+
 // What ScanJsonNumber() learnt about a number on the way.
 struct ScannedNumber {
   bool plain_decimal = false;   // no exponent
@@ -675,11 +705,14 @@ class NprobeDecoder::Impl {
       p = SkipJsonSpace(p, end);
       if (p == end) return false;
       if (!DecodeFlatValue(f, key, &p, end)) return false;
-      p = SkipJsonSpace(p, end);
-      if (p == end) return false;
-      if (*p == '}') return SkipJsonSpace(p + 1, end) == end;
-      if (*p != ',') return false;
-      p = SkipJsonSpace(p + 1, end);
+      if (p == end || *p != ',') {  // the usual ',' straight after the value skips this
+        p = SkipJsonSpace(p, end);
+        if (p == end) return false;
+        if (*p == '}') return SkipJsonSpace(p + 1, end) == end;
+        if (*p != ',') return false;
+      }
+      ++p;
+      if (p == end || *p != '"') p = SkipJsonSpace(p, end);
     }
   }
 
@@ -721,6 +754,7 @@ class NprobeDecoder::Impl {
       // integers that are not plain, e.g. 1e3) take the simdjson path.
       auto read_double = [token, &number](double* d) {
         if (!number.plain_decimal || token.size() > 32) return kTakeFullPath;
+        if (ShortDecimalToDouble(token, d)) return simdjson::SUCCESS;
         return ParseDoubleText(token, d) ? simdjson::SUCCESS : kTakeFullPath;
       };
       return DecodeScalar(f, key, false, {}, token, read_double, NoInteger,

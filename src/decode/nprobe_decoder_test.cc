@@ -2,10 +2,12 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <optional>
+#include <random>
 #include <fstream>
 #include <map>
 #include <sstream>
@@ -867,6 +869,47 @@ TEST(NprobeDecoderTest, DecoderIsReusableAcrossChunks) {
   EXPECT_EQ(decoder.stats().rejected_invalid_json, 3u);
 }
 
+// Decodes `text` with the flat-object fast path and without it, and
+// expects the same rows (bit for bit), rejects and counters.
+void ExpectSameAsSimdjsonAlone(const std::string& text) {
+  Decoded fast, slow;
+  DecodeInto(text, fast);
+  DecoderConfig config;
+  config.flat_object_fast_path = false;
+  DecodeInto(text, slow, config);
+
+  ASSERT_EQ(fast.batch.num_rows(), slow.batch.num_rows());
+  for (size_t c = 0; c < kFlowColumnCount; ++c) {
+    const Column& a = fast.batch.column(c);
+    const Column& b = slow.batch.column(c);
+    const std::string name(FlowSchema().field(c).name);
+    for (size_t r = 0; r < a.size(); ++r) {
+      ASSERT_EQ(a.IsValid(r), b.IsValid(r)) << name << " row " << r;
+      if (!a.IsValid(r)) continue;
+      switch (a.type()) {
+        case ColumnType::kString: EXPECT_EQ(a.String(r), b.String(r)) << name; break;
+        case ColumnType::kInt32: EXPECT_EQ(a.Int32(r), b.Int32(r)) << name; break;
+        case ColumnType::kInt64:
+        case ColumnType::kTimestampMs: EXPECT_EQ(a.Int64(r), b.Int64(r)) << name; break;
+        case ColumnType::kDouble:
+          EXPECT_EQ(std::memcmp(&a.double_values()[r], &b.double_values()[r], 8), 0) << name;
+          break;
+      }
+    }
+  }
+  ASSERT_EQ(fast.sink.rejects.size(), slow.sink.rejects.size());
+  for (size_t i = 0; i < fast.sink.rejects.size(); ++i) {
+    EXPECT_EQ(fast.sink.rejects[i].reason, slow.sink.rejects[i].reason);
+    EXPECT_EQ(fast.sink.rejects[i].record, slow.sink.rejects[i].record);
+    EXPECT_EQ(fast.sink.rejects[i].line, slow.sink.rejects[i].line);
+  }
+  EXPECT_EQ(fast.stats.unknown_fields, slow.stats.unknown_fields);
+  EXPECT_EQ(fast.stats.field_errors, slow.stats.field_errors);
+  EXPECT_EQ(fast.stats.field_errors_by_column, slow.stats.field_errors_by_column);
+  EXPECT_EQ(fast.stats.rejected_invalid_json, slow.stats.rejected_invalid_json);
+  EXPECT_EQ(fast.stats.rejected_missing_fields, slow.stats.rejected_missing_fields);
+}
+
 // The flat-object fast path must decode exactly as simdjson does, and hand
 // everything it does not take (escapes, non-ASCII, nesting, exponents,
 // malformed text, whitespace in odd places) to simdjson unchanged.
@@ -907,43 +950,37 @@ TEST(NprobeDecoderTest, FlatObjectFastPathMatchesSimdjson) {
       text += '\n';
     }
   }
-  Decoded fast, slow;
-  DecodeInto(text, fast);
-  DecoderConfig config;
-  config.flat_object_fast_path = false;
-  DecodeInto(text, slow, config);
+  ExpectSameAsSimdjsonAlone(text);
+  EXPECT_GT(std::count(text.begin(), text.end(), '\n'), 40);
+}
 
-  ASSERT_EQ(fast.batch.num_rows(), slow.batch.num_rows());
-  EXPECT_GT(fast.batch.num_rows(), 20u);
-  for (size_t c = 0; c < kFlowColumnCount; ++c) {
-    const Column& a = fast.batch.column(c);
-    const Column& b = slow.batch.column(c);
-    const std::string name(FlowSchema().field(c).name);
-    for (size_t r = 0; r < a.size(); ++r) {
-      ASSERT_EQ(a.IsValid(r), b.IsValid(r)) << name << " row " << r;
-      if (!a.IsValid(r)) continue;
-      switch (a.type()) {
-        case ColumnType::kString: EXPECT_EQ(a.String(r), b.String(r)) << name; break;
-        case ColumnType::kInt32: EXPECT_EQ(a.Int32(r), b.Int32(r)) << name; break;
-        case ColumnType::kInt64:
-        case ColumnType::kTimestampMs: EXPECT_EQ(a.Int64(r), b.Int64(r)) << name; break;
-        case ColumnType::kDouble:
-          EXPECT_EQ(std::memcmp(&a.double_values()[r], &b.double_values()[r], 8), 0) << name;
-          break;
+// Latencies are doubles read without from_chars when short: every short
+// decimal shape must give the same bits as simdjson's parse.
+TEST(NprobeDecoderTest, FastPathDoublesMatchSimdjson) {
+  std::mt19937_64 rng(7);
+  std::string text;
+  for (int i = 0; i < 3000; ++i) {
+    auto decimal = [&rng] {
+      std::string v = (rng() % 4 == 0) ? "-" : "";
+      if (rng() % 3 == 0) {
+        v += '0';  // 0.151
+      } else {
+        v += static_cast<char>('1' + rng() % 9);
+        const int more = static_cast<int>(rng() % 9);
+        for (int d = 0; d < more; ++d) v += static_cast<char>('0' + rng() % 10);
       }
-    }
+      const int frac_digits = static_cast<int>(rng() % 12);
+      if (frac_digits > 0) {
+        v += '.';
+        for (int d = 0; d < frac_digits; ++d) v += static_cast<char>('0' + rng() % 10);
+      }
+      return v;
+    };
+    text += Flow(R"("CLIENT_NW_LATENCY_MS":)" + decimal() + R"(,"SERVER_NW_LATENCY_MS":)" +
+                 decimal() + R"(,"APPL_LATENCY_MS":)" + decimal());
+    text += '\n';
   }
-  ASSERT_EQ(fast.sink.rejects.size(), slow.sink.rejects.size());
-  for (size_t i = 0; i < fast.sink.rejects.size(); ++i) {
-    EXPECT_EQ(fast.sink.rejects[i].reason, slow.sink.rejects[i].reason);
-    EXPECT_EQ(fast.sink.rejects[i].record, slow.sink.rejects[i].record);
-    EXPECT_EQ(fast.sink.rejects[i].line, slow.sink.rejects[i].line);
-  }
-  EXPECT_EQ(fast.stats.unknown_fields, slow.stats.unknown_fields);
-  EXPECT_EQ(fast.stats.field_errors, slow.stats.field_errors);
-  EXPECT_EQ(fast.stats.field_errors_by_column, slow.stats.field_errors_by_column);
-  EXPECT_EQ(fast.stats.rejected_invalid_json, slow.stats.rejected_invalid_json);
-  EXPECT_EQ(fast.stats.rejected_missing_fields, slow.stats.rejected_missing_fields);
+  ExpectSameAsSimdjsonAlone(text);
 }
 
 // Keys predicted from earlier records must not stick: a record whose keys
