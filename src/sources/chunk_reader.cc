@@ -9,6 +9,9 @@
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#endif
 
 namespace flowlake {
 
@@ -54,7 +57,31 @@ Status ChunkReader::ReadInto(char* buf, size_t* have, size_t want) {
   return Status::Ok();
 }
 
+#if defined(__x86_64__) && defined(__GNUC__)
+namespace {
+// CountNewlines 32 bytes per step, for CPUs with AVX2 (chosen at run time:
+// the build targets baseline x86-64): a compare, its bit mask, a popcount.
+__attribute__((target("avx2,popcnt"))) uint64_t CountNewlinesAvx2(const char* data,
+                                                                 size_t size) {
+  const __m256i nl = _mm256_set1_epi8('\n');
+  uint64_t n = 0;
+  size_t i = 0;
+  for (; i + 32 <= size; i += 32) {
+    const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(data + i));
+    n += static_cast<uint64_t>(
+        __builtin_popcount(static_cast<unsigned>(_mm256_movemask_epi8(_mm256_cmpeq_epi8(v, nl)))));
+  }
+  for (; i < size; ++i) n += data[i] == '\n';
+  return n;
+}
+}  // namespace
+#endif
+
 uint64_t CountNewlines(const char* data, size_t size) {
+#if defined(__x86_64__) && defined(__GNUC__)
+  static const bool avx2 = __builtin_cpu_supports("avx2");
+  if (avx2) return CountNewlinesAvx2(data, size);
+#endif
   uint64_t n = 0;
   size_t i = 0;
 #if defined(__SSE2__)
