@@ -189,13 +189,32 @@ std::string DistinctCounter::Serialize() const {
     return out;
   }
   // Sorted here, once, rather than on every Add(). A small counter (most of
-  // them) sorts on the stack.
+  // them) sorts on the stack, and one of at most three hashes (two in
+  // small_, and 0) with two compares.
+  const size_t n = exact_count_;
+  out.resize(3 + 8 * n);
+  out[0] = static_cast<char>(kTagExact);
+  out[1] = static_cast<char>(kExactVersion);
+  out[2] = static_cast<char>(config_.precision);
+  char* p = out.data() + 3;
+  if (slots_.empty()) {
+    uint64_t v[3];
+    size_t k = 0;
+    if (has_zero_) v[k++] = 0;
+    for (const uint64_t h : small_) {
+      if (h != 0) v[k++] = h;
+    }
+    if (k >= 2 && v[k - 2] > v[k - 1]) std::swap(v[k - 2], v[k - 1]);
+    if (k == 3 && v[0] > v[1]) std::swap(v[0], v[1]);  // v[0] is 0 when k == 3
+    for (size_t i = 0; i < k; ++i) StoreU64Le(p + 8 * i, v[i]);
+    return out;
+  }
   constexpr size_t kStackHashes = 32;
   uint64_t stack[kStackHashes];
   std::vector<uint64_t> heap;
   uint64_t* sorted = stack;
-  if (exact_count_ > kStackHashes) {
-    heap.reserve(exact_count_);
+  if (n > kStackHashes) {
+    heap.reserve(n);
     AppendExact(heap);
     sorted = heap.data();
   } else {
@@ -203,16 +222,11 @@ std::string DistinctCounter::Serialize() const {
     if (has_zero_) stack[k++] = 0;
     ForEachNonZero([&](uint64_t h) { stack[k++] = h; });
   }
-  std::sort(sorted, sorted + exact_count_);
-  out.resize(3 + 8 * size_t{exact_count_});
-  out[0] = static_cast<char>(kTagExact);
-  out[1] = static_cast<char>(kExactVersion);
-  out[2] = static_cast<char>(config_.precision);
-  char* p = out.data() + 3;
+  std::sort(sorted, sorted + n);
   if constexpr (std::endian::native == std::endian::little) {
-    if (exact_count_ > 0) std::memcpy(p, sorted, 8 * size_t{exact_count_});
+    std::memcpy(p, sorted, 8 * n);
   } else {
-    for (size_t i = 0; i < exact_count_; ++i) StoreU64Le(p + 8 * i, sorted[i]);
+    for (size_t i = 0; i < n; ++i) StoreU64Le(p + 8 * i, sorted[i]);
   }
   return out;
 }

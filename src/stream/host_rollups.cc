@@ -3,10 +3,13 @@
 #include "core/json_string.h"
 
 #include <algorithm>
+#include <array>
+#include <bit>
 #include <cassert>
 #include <charconv>
 #include <chrono>
-#include <deque>
+#include <cstring>
+#include <memory>
 #include <utility>
 
 #include <fmt/format.h>
@@ -29,6 +32,9 @@ int64_t FloorDiv(int64_t a, int64_t b) {
 // The part of `total` due after `elapsed` of `span` ms: floor(total *
 // elapsed / span) without overflow (elapsed <= span <= kMaxSpreadLimitMs).
 int64_t ShareUpTo(int64_t total, int64_t elapsed, int64_t span) {
+  // The whole span (the last window of a flow, the only one of most flows):
+  // the formula below gives `total`, without its divisions.
+  if (elapsed == span) return total;
   return (total / span) * elapsed + (total % span) * elapsed / span;
 }
 
@@ -79,6 +85,112 @@ Status RollupConfig::Validate() const {
 
 namespace {
 
+// The table key of a host or a name: a fast hash of its text, computed once
+// per flow and side. Not HashBytes(): that one is part of the sketch format
+// and reads the text byte by byte; this one reads it as (overlapping) words.
+// Never stored nor compared across processes.
+uint64_t Load64(const char* p) {
+  uint64_t v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+uint64_t Load32(const char* p) {
+  uint32_t v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+uint64_t MixWords(uint64_t a, uint64_t b) {
+  a = (a ^ 0x9e3779b97f4a7c15ULL) * 0xbf58476d1ce4e5b9ULL;
+  b = (b ^ 0xc2b2ae3d27d4eb4fULL) * 0x94d049bb133111ebULL;
+  return a ^ std::rotl(b, 29);
+}
+uint64_t KeyHash(std::string_view text) {
+  const char* p = text.data();
+  const size_t n = text.size();
+  uint64_t h = uint64_t{n} * 0x87c37b91114253d5ULL;
+  if (n > 16) {
+    const char* end = p + n;
+    for (; end - p > 16; p += 16) h = MixWords(h ^ Load64(p), Load64(p + 8)) + h;
+    h ^= MixWords(Load64(end - 16), Load64(end - 8));
+  } else if (n >= 8) {
+    h ^= MixWords(Load64(p), Load64(p + n - 8));
+  } else if (n >= 4) {
+    h ^= MixWords(Load32(p), Load32(p + n - 4));
+  } else if (n > 0) {
+    h ^= MixWords(static_cast<unsigned char>(p[0]) |
+                      (uint64_t{static_cast<unsigned char>(p[n / 2])} << 8) |
+                      (uint64_t{static_cast<unsigned char>(p[n - 1])} << 16),
+                  0);
+  }
+  // A multiply and two shifts suffice for a table index (the low bits) and
+  // a 64-bit tag: inline, unlike Fmix64().
+  h ^= h >> 32;
+  h *= 0xd6e8feb86659fd93ULL;
+  return h ^ (h >> 32);
+}
+
+// Equality of two texts of `n` bytes, inlined for the short ones (IPv4
+// addresses, L7 names): two overlapping word compares instead of a call.
+bool SameText(const char* a, const char* b, size_t n) {
+  if (n >= 8 && n <= 16) {
+    return Load64(a) == Load64(b) && Load64(a + n - 8) == Load64(b + n - 8);
+  }
+  if (n >= 4 && n < 8) return Load32(a) == Load32(b) && Load32(a + n - 4) == Load32(b + n - 4);
+  return std::memcmp(a, b, n) == 0;
+}
+bool SameText(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && SameText(a.data(), b.data(), a.size());
+}
+
+}  // namespace
+
+// A host's address text and its KeyHash(), as found in a flow.
+struct HostRollups::HostKey {
+  std::string_view text;
+  uint64_t key_hash = 0;
+};
+
+// Interned names (L7 names, probes) of one window: a host's lists hold
+// small ids, compared as integers, and each name is stored once per window
+// rather than once per host. Ids are in order of first appearance.
+class HostRollups::NameTable {
+ public:
+  // The id of `name`, whose KeyHash() is `hash`; added if new.
+  uint32_t Intern(std::string_view name, uint64_t hash) {
+    if ((names_.size() + 1) * 2 > slots_.size()) Rehash(std::max<size_t>(16, slots_.size() * 2));
+    const size_t mask = slots_.size() - 1;
+    for (size_t i = hash & mask;; i = (i + 1) & mask) {
+      const uint32_t s = slots_[i];
+      if (s == 0) {
+        slots_[i] = static_cast<uint32_t>(names_.size() + 1);
+        names_.emplace_back(name);
+        hashes_.push_back(hash);
+        return static_cast<uint32_t>(names_.size() - 1);
+      }
+      if (hashes_[s - 1] == hash && SameText(names_[s - 1], name)) return s - 1;
+    }
+  }
+  uint32_t Intern(std::string_view name) { return Intern(name, KeyHash(name)); }
+  const std::string& name(uint32_t id) const { return names_[id]; }
+
+ private:
+  void Rehash(size_t capacity) {
+    slots_.assign(capacity, 0);
+    const size_t mask = capacity - 1;
+    for (size_t id = 0; id < names_.size(); ++id) {
+      size_t i = hashes_[id] & mask;
+      while (slots_[i] != 0) i = (i + 1) & mask;
+      slots_[i] = static_cast<uint32_t>(id + 1);
+    }
+  }
+
+  std::vector<std::string> names_;
+  std::vector<uint64_t> hashes_;  // KeyHash() of names_[id]
+  std::vector<uint32_t> slots_;   // id + 1, 0 = empty; size 0 or a power of two
+};
+
+namespace {
+
 // DistinctCounter::Add() is idempotent, and a host often repeats its last
 // peer or port (a client polling one server, a burst of flows to one
 // service): skipping the repeat saves the counter's search and insert.
@@ -100,6 +212,47 @@ class RepeatSkippingCounter {
   bool has_last_ = false;
 };
 
+// A list of a few items, the first N inline: most hosts of a window see one
+// or two L7 names and one probe, and a heap block per host and list (then
+// freed when the window closes) would cost more than the rest of the flow.
+template <typename T, size_t N>
+class SmallList {
+ public:
+  SmallList() = default;
+  SmallList(const SmallList&) = delete;
+  SmallList& operator=(const SmallList&) = delete;
+  SmallList(SmallList&& o) noexcept
+      : size_(o.size_), capacity_(o.capacity_), heap_(std::move(o.heap_)) {
+    std::copy(o.inline_, o.inline_ + N, inline_);
+    o.size_ = 0;
+    o.capacity_ = N;
+  }
+
+  size_t size() const { return size_; }
+  bool empty() const { return size_ == 0; }
+  T* begin() { return heap_ ? heap_.get() : inline_; }
+  T* end() { return begin() + size_; }
+  const T* begin() const { return heap_ ? heap_.get() : inline_; }
+  const T* end() const { return begin() + size_; }
+  T& operator[](size_t i) { return begin()[i]; }
+
+  void push_back(const T& v) {
+    if (size_ == capacity_) {
+      auto bigger = std::make_unique<T[]>(2 * capacity_);
+      std::copy(begin(), end(), bigger.get());
+      heap_ = std::move(bigger);
+      capacity_ *= 2;
+    }
+    begin()[size_++] = v;
+  }
+
+ private:
+  uint32_t size_ = 0;
+  uint32_t capacity_ = N;
+  T inline_[N] = {};
+  std::unique_ptr<T[]> heap_;  // set once more than N
+};
+
 }  // namespace
 
 struct HostRollups::HostState {
@@ -118,64 +271,103 @@ struct HostRollups::HostState {
   RepeatSkippingCounter peers_contacted;
   RepeatSkippingCounter peers_contacting;
   RepeatSkippingCounter dst_ports_contacted;
-  // Unordered, searched linearly: a host sees a handful of L7 names and
-  // probes, and a short vector beats a tree's allocation per node. Sorted
-  // when the window closes.
-  std::vector<std::pair<std::string, int64_t>> l7_bytes;
-  std::vector<std::string> probes;
+  // Ids in the window's NameTable, in order of first appearance (the order
+  // of the snapshot format), searched linearly: a host sees a handful of L7
+  // names and probes. Sorted by name when the window closes.
+  SmallList<std::pair<uint32_t, int64_t>, 2> l7_bytes;
+  SmallList<uint32_t, 2> probes;
+
+  void AddL7(uint32_t id, int64_t bytes) {
+    for (auto& [l7, b] : l7_bytes) {
+      if (l7 == id) {
+        b += bytes;
+        return;
+      }
+    }
+    l7_bytes.push_back({id, bytes});
+  }
+  void AddProbe(uint32_t id) {
+    if (std::find(probes.begin(), probes.end(), id) == probes.end()) probes.push_back(id);
+  }
 };
 
 struct HostRollups::Window {
   explicit Window(const DistinctCounterConfig& c) : overflowed(c) {}
 
   struct HostEntry {
+    HostEntry(std::string_view h, uint64_t kh, const DistinctCounterConfig& c)
+        : key_hash(kh), text_hash(HashBytes(h)), host(h), state(c) {}
+    uint64_t key_hash;   // KeyHash(host)
+    uint64_t text_hash;  // HashBytes(host): what the peer counters count
     std::string host;
     HostState state;
   };
 
-  // Find-or-insert a host whose HashBytes() is `hash` (computed once per
-  // flow and shared with the peer counters). Null if the table is full.
-  HostState* Find(std::string_view host, uint64_t hash) {
+  // The entry of `key`, or null.
+  HostEntry* Find(const HostKey& key) const {
     if (slots.empty()) return nullptr;
     const size_t mask = slots.size() - 1;
-    for (size_t i = hash & mask;; i = (i + 1) & mask) {
+    for (size_t i = key.key_hash & mask;; i = (i + 1) & mask) {
       const Slot& slot = slots[i];
       if (slot.entry == nullptr) return nullptr;
-      if (slot.hash == hash && slot.entry->host == host) return &slot.entry->state;
+      if (slot.key_hash == key.key_hash && SameText(slot.entry->host, key.text)) return slot.entry;
     }
   }
-  HostState* Insert(std::string_view host, uint64_t hash, const DistinctCounterConfig& c) {
-    HostEntry& e = entries.emplace_back(HostEntry{std::string(host), HostState(c)});
-    if ((entries.size() + 1) * 2 > slots.size()) {
+  HostEntry* Insert(const HostKey& key, const DistinctCounterConfig& c) {
+    // Entries live in chunks that never reallocate, so that pointers to them
+    // stay valid while the window is open; chunks grow geometrically so
+    // that a small (e.g. correction) window stays small.
+    if (chunks.empty() || chunks.back().size() == chunks.back().capacity()) {
+      chunks.emplace_back().reserve(size_t{64} << std::min<size_t>(chunks.size(), 6));
+    }
+    HostEntry& e = chunks.back().emplace_back(key.text, key.key_hash, c);
+    ++entry_count;
+    if ((entry_count + 1) * 2 > slots.size()) {
       Rehash(std::max<size_t>(16, slots.size() * 2));
     } else {
-      Place(hash, &e);
+      Place(&e);
     }
-    return &e.state;
+    return &e;
+  }
+  // Calls f(HostEntry&) for every entry, in insertion order.
+  template <typename F>
+  void ForEachEntry(F f) {
+    for (std::vector<HostEntry>& chunk : chunks) {
+      for (HostEntry& e : chunk) f(e);
+    }
+  }
+  template <typename F>
+  void ForEachEntry(F f) const {
+    for (const std::vector<HostEntry>& chunk : chunks) {
+      for (const HostEntry& e : chunk) f(e);
+    }
   }
 
   struct Slot {
-    uint64_t hash = 0;
+    uint64_t key_hash = 0;
     HostEntry* entry = nullptr;  // null: empty
   };
-  void Place(uint64_t hash, HostEntry* e) {
+  void Place(HostEntry* e) {
     const size_t mask = slots.size() - 1;
-    size_t i = hash & mask;
+    size_t i = e->key_hash & mask;
     while (slots[i].entry != nullptr) i = (i + 1) & mask;
-    slots[i] = {hash, e};
+    slots[i] = {e->key_hash, e};
   }
   void Rehash(size_t capacity) {
     slots.assign(capacity, Slot{});
-    for (HostEntry& e : entries) Place(HashBytes(e.host), &e);
+    ForEachEntry([&](HostEntry& e) { Place(&e); });
   }
 
-  // Open addressing over pointers into `entries` (a deque: pointer-stable),
-  // load factor at most 1/2. Hosts are sorted by name only when the window
-  // closes, instead of on every lookup as an ordered map would.
-  std::deque<HostEntry> entries;
+  // Open addressing over pointers into `chunks`, load factor at most 1/2;
+  // a slot keeps the key's hash so that a probe reads one entry, the match.
+  // Hosts are sorted by name only when the window closes, instead of on
+  // every lookup as an ordered map would.
+  std::vector<std::vector<HostEntry>> chunks;
+  size_t entry_count = 0;
   std::vector<Slot> slots;  // size 0 or a power of two
   std::optional<HostState> other;
   DistinctCounter overflowed;  // hosts folded into `other`
+  NameTable names;             // of the L7 names and probes of its hosts
 };
 
 HostRollups::HostRollups(RollupConfig config, const Clock& clock)
@@ -186,8 +378,12 @@ HostRollups::HostRollups(RollupConfig config, const Clock& clock)
 HostRollups::~HostRollups() = default;
 
 HostRollups::Window& HostRollups::WindowAt(int64_t window_start_ms) {
+  // Consecutive flows nearly always start in the same window.
+  if (last_window_ != nullptr && last_window_start_ms_ == window_start_ms) return *last_window_;
   auto it = open_.find(window_start_ms);
-  if (it == open_.end()) it = open_.emplace(window_start_ms, Window(config_.distinct)).first;
+  if (it == open_.end()) it = open_.try_emplace(window_start_ms, config_.distinct).first;
+  last_window_start_ms_ = window_start_ms;
+  last_window_ = &it->second;
   return it->second;
 }
 
@@ -205,23 +401,84 @@ HostRollups::Window* HostRollups::TargetWindow(int64_t window_start_ms) {
   return &it->second;
 }
 
-HostRollups::HostState* HostRollups::HostIn(Window& window, std::string_view host,
-                                             uint64_t host_hash) {
-  if (HostState* h = window.Find(host, host_hash)) return h;
+HostRollups::HostRef HostRollups::HostIn(Window& window, const HostKey& key) {
+  if (Window::HostEntry* e = window.Find(key)) return {&e->state, e->text_hash};
   // The table never shrinks while the window is open, so a host sent to
   // "other" once goes there for the rest of the window.
-  if (window.entries.size() >= config_.max_hosts_per_window) {
-    window.overflowed.Add(host_hash);
+  if (window.entry_count >= config_.max_hosts_per_window) {
+    const uint64_t text_hash = HashBytes(key.text);
+    window.overflowed.Add(text_hash);
     if (!window.other) window.other.emplace(config_.distinct);
-    return &*window.other;
+    return {&*window.other, text_hash};
   }
-  return window.Insert(host, host_hash, config_.distinct);
+  Window::HostEntry* e = window.Insert(key, config_.distinct);
+  return {&e->state, e->text_hash};
 }
 
 void HostRollups::Consume(const FlowBatch& batch) {
   const size_t n = batch.num_rows();
   if (n == 0) return;
-  for (size_t row = 0; row < n; ++row) ConsumeRow(batch, row);
+  // The addresses are hashed in one pass (sequential reads of the texts),
+  // then the rows are consumed in order while the host slots and entries of
+  // rows a little ahead are prefetched: a window's host table does not fit
+  // in the cache, and a lookup is otherwise two misses in a row.
+  const Column& src_col = batch.column(kSrcIp);
+  const Column& dst_col = batch.column(kDstIp);
+  key_hashes_.resize(2 * n);
+  for (size_t row = 0; row < n; ++row) {
+    key_hashes_[2 * row] = src_col.IsValid(row) ? KeyHash(src_col.String(row)) : 0;
+    key_hashes_[2 * row + 1] = dst_col.IsValid(row) ? KeyHash(dst_col.String(row)) : 0;
+  }
+  // The other columns a row reads are a dozen sequential streams, more than
+  // the hardware prefetcher follows: every 8 rows, the values 64 rows ahead.
+  struct Stream {
+    const char* base;
+    size_t stride;
+  };
+  std::array<Stream, 26> streams;
+  size_t stream_count = 0;
+  for (const FlowCol c : {kStartTime, kEndTime, kDurationMs, kInBytes, kOutBytes, kInPkts,
+                          kOutPkts, kDstPort, kProtocol, kTcpFlags, kL7Name, kProbe}) {
+    const Column& col = batch.column(c);
+    streams[stream_count++] = {reinterpret_cast<const char*>(col.validity().data()), 1};
+    if (!col.int64_values().empty()) {
+      streams[stream_count++] = {reinterpret_cast<const char*>(col.int64_values().data()), 8};
+    } else if (!col.int32_values().empty()) {
+      streams[stream_count++] = {reinterpret_cast<const char*>(col.int32_values().data()), 4};
+    } else if (!col.string_refs().empty()) {
+      streams[stream_count++] = {reinterpret_cast<const char*>(col.string_refs().data()),
+                                 sizeof(StringRef)};
+    }
+  }
+  constexpr size_t kRowsAhead = 64;
+  constexpr size_t kSlotsAhead = 16;
+  constexpr size_t kEntriesAhead = 8;
+  for (size_t row = 0; row < n; ++row) {
+    if (row % 8 == 0 && row + kRowsAhead < n) {
+      for (size_t i = 0; i < stream_count; ++i) {
+        __builtin_prefetch(streams[i].base + (row + kRowsAhead) * streams[i].stride);
+      }
+    }
+    if (last_window_ != nullptr && !last_window_->slots.empty()) {
+      const Window& w = *last_window_;
+      const size_t mask = w.slots.size() - 1;
+      if (row + kSlotsAhead < n) {
+        __builtin_prefetch(&w.slots[key_hashes_[2 * (row + kSlotsAhead)] & mask]);
+        __builtin_prefetch(&w.slots[key_hashes_[2 * (row + kSlotsAhead) + 1] & mask]);
+      }
+      if (row + kEntriesAhead < n) {
+        for (size_t side = 0; side < 2; ++side) {
+          const uint64_t h = key_hashes_[2 * (row + kEntriesAhead) + side];
+          const Window::Slot& slot = w.slots[h & mask];
+          if (slot.entry != nullptr && slot.key_hash == h) {
+            const char* e = reinterpret_cast<const char*>(slot.entry);
+            for (size_t at = 0; at < sizeof(Window::HostEntry); at += 64) __builtin_prefetch(e + at);
+          }
+        }
+      }
+    }
+    ConsumeRow(batch, row);
+  }
   last_arrival_ms_ = clock_.MonotonicMs();
 }
 
@@ -240,17 +497,31 @@ void HostRollups::ConsumeRow(const FlowBatch& batch, size_t row) {
   const Column& dst_col = batch.column(kDstIp);
   const bool has_src = src_col.IsValid(row);
   const bool has_dst = dst_col.IsValid(row);
-  const std::string_view src = has_src ? src_col.String(row) : std::string_view();
-  const std::string_view dst = has_dst ? dst_col.String(row) : std::string_view();
-  // Each address is hashed once: the hash keys the host table and feeds the
-  // peer counters.
-  const uint64_t src_hash = has_src ? HashBytes(src) : 0;
-  const uint64_t dst_hash = has_dst ? HashBytes(dst) : 0;
+  // Each address is hashed once per flow (by Consume()), for every window it
+  // goes to; its HashBytes(), which the peer counters count, is kept in its
+  // host entry.
+  HostKey src;
+  HostKey dst;
+  if (has_src) {
+    src.text = src_col.String(row);
+    src.key_hash = key_hashes_[2 * row];
+  }
+  if (has_dst) {
+    dst.text = dst_col.String(row);
+    dst.key_hash = key_hashes_[2 * row + 1];
+  }
+  const bool same_host =
+      has_src && has_dst && src.key_hash == dst.key_hash && SameText(src.text, dst.text);
   const Column& l7_col = batch.column(kL7Name);
   const std::string_view l7 = l7_col.IsValid(row) ? l7_col.String(row) : std::string_view();
 
   const int64_t window_ms = config_.window_ms;
-  const int64_t start_window = FloorDiv(start_ms, window_ms) * window_ms;
+  // Consecutive flows mostly start in the same window: no division then.
+  if (start_ms < start_window_lo_ms_ || start_ms >= start_window_hi_ms_) {
+    start_window_lo_ms_ = FloorDiv(start_ms, window_ms) * window_ms;
+    start_window_hi_ms_ = start_window_lo_ms_ + window_ms;
+  }
+  const int64_t start_window = start_window_lo_ms_;
   const bool late =
       stats_.watermark_ms != INT64_MIN && stats_.watermark_ms >= start_window + window_ms;
 
@@ -275,22 +546,25 @@ void HostRollups::ConsumeRow(const FlowBatch& batch, size_t row) {
     }
     if (duration_ms && *duration_ms < 0) duration_ms.reset();
     const Column& probe_col = batch.column(kProbe);
-    const std::optional<std::string_view> probe =
-        probe_col.IsValid(row) ? std::optional(probe_col.String(row)) : std::nullopt;
+    std::optional<uint32_t> probe_id;
+    if (probe_col.IsValid(row)) probe_id = window.names.Intern(probe_col.String(row));
     const auto add_common = [&](HostState& h) {
       if (duration_ms) {
         h.duration_sum_ms += *duration_ms;
         ++h.duration_count;
       }
-      if (probe && std::find(h.probes.begin(), h.probes.end(), *probe) == h.probes.end()) {
-        h.probes.emplace_back(*probe);
-      }
+      if (probe_id) h.AddProbe(*probe_id);
     };
 
-    s = has_src ? HostIn(window, src, src_hash) : nullptr;
+    // Both hosts first (src, then dst: the order they enter the table), so
+    // that each side's peer counter gets the other's HashBytes().
+    const HostRef sref = has_src ? HostIn(window, src) : HostRef{};
+    const HostRef dref = has_dst ? HostIn(window, dst) : HostRef{};
+    s = sref.state;
+    d = dref.state;
     if (s != nullptr) {
       ++s->flows_as_src;
-      if (has_dst) s->peers_contacted.Add(dst_hash);
+      if (has_dst) s->peers_contacted.Add(dref.text_hash);
       const Column& port_col = batch.column(kDstPort);
       if (port_col.IsValid(row)) {
         s->dst_ports_contacted.Add(HashU64(static_cast<uint32_t>(port_col.Int32(row))));
@@ -303,10 +577,9 @@ void HostRollups::ConsumeRow(const FlowBatch& batch, size_t row) {
       }
       add_common(*s);
     }
-    d = has_dst ? HostIn(window, dst, dst_hash) : nullptr;
     if (d != nullptr) {
       ++d->flows_as_dst;
-      if (has_src) d->peers_contacting.Add(src_hash);
+      if (has_src) d->peers_contacting.Add(sref.text_hash);
       if (d != s) add_common(*d);  // a flow counts once in a host's mean
     }
   }
@@ -321,6 +594,7 @@ void HostRollups::ConsumeRow(const FlowBatch& batch, size_t row) {
     ++stats_.long_flows_unspread;
     span_ms = 0;
   }
+  const uint64_t l7_hash = l7.empty() ? 0 : KeyHash(l7);
   const auto add_share = [&](int64_t window_start, int64_t ib, int64_t ob, int64_t ip,
                              int64_t op) {
     if (ib == 0 && ob == 0 && ip == 0 && op == 0) return;
@@ -332,32 +606,25 @@ void HostRollups::ConsumeRow(const FlowBatch& batch, size_t row) {
       return;
     }
     Window& window = *target;
+    const bool count_l7 = !l7.empty() && ib + ob != 0;
+    const uint32_t l7_id = count_l7 ? window.names.Intern(l7, l7_hash) : 0;
     // in_* go from src to dst, out_* back.
     const auto add_side = [&](HostState& h, int64_t sent_bytes, int64_t received_bytes,
-                              int64_t sent_pkts, int64_t received_pkts, bool count_l7) {
+                              int64_t sent_pkts, int64_t received_pkts, bool side_l7) {
       h.bytes_sent += sent_bytes;
       h.bytes_received += received_bytes;
       h.pkts_sent += sent_pkts;
       h.pkts_received += received_pkts;
-      if (!count_l7 || l7.empty() || ib + ob == 0) return;
-      auto it = std::find_if(h.l7_bytes.begin(), h.l7_bytes.end(),
-                             [&](const auto& e) { return e.first == l7; });
-      if (it == h.l7_bytes.end()) {
-        // A host sees a few names: one allocation for them, not one per doubling.
-        if (h.l7_bytes.empty()) h.l7_bytes.reserve(4);
-        h.l7_bytes.emplace_back(std::string(l7), ib + ob);
-      } else {
-        it->second += ib + ob;
-      }
+      if (side_l7) h.AddL7(l7_id, ib + ob);
     };
     // HostIn() again would give the same state (the table only grows while
     // the window is open), so the start window reuses what it found.
     if (has_src) {
-      add_side(at_start ? *s : *HostIn(window, src, src_hash), ib, ob, ip, op, true);
+      add_side(at_start ? *s : *HostIn(window, src).state, ib, ob, ip, op, count_l7);
     }
     if (has_dst) {
-      add_side(at_start ? *d : *HostIn(window, dst, dst_hash), ob, ib, op, ip,
-               !(has_src && src == dst));
+      add_side(at_start ? *d : *HostIn(window, dst).state, ob, ib, op, ip,
+               count_l7 && !same_host);
     }
   };
   if (span_ms <= 0) {
@@ -413,14 +680,16 @@ void HostRollups::EmitCorrections() {
 void HostRollups::CloseWindow(std::map<int64_t, Window>::iterator it) {
   EmitWindow(it->first, it->second, /*correction=*/false);
   ++stats_.windows_closed;
+  if (&it->second == last_window_) last_window_ = nullptr;
   open_.erase(it);
 }
 
 void HostRollups::EmitWindow(int64_t window_start, Window& window, bool correction) {
-  // The window is erased by the caller, so its strings are moved out, not
+  const NameTable& names = window.names;
+  // The window is erased by the caller, so its host names are moved out, not
   // copied.
   const auto emit = [&](std::string host, HostState& h) {
-    HostRollupRecord r;
+    HostRollupRecord& r = closed_.emplace_back();
     r.window_start_ms = window_start;
     r.window_end_ms = window_start + config_.window_ms;
     r.host = std::move(host);
@@ -438,32 +707,53 @@ void HostRollups::EmitWindow(int64_t window_start, Window& window, bool correcti
     r.peers_contacting_sketch = h.peers_contacting.counter().Serialize();
     r.dst_ports_contacted_sketch = h.dst_ports_contacted.counter().Serialize();
     r.tcp_syn_only_as_src = h.tcp_syn_only_as_src;
-    r.top_l7.reserve(h.l7_bytes.size());
-    for (auto& [name, bytes] : h.l7_bytes) r.top_l7.push_back({std::move(name), bytes});
-    std::sort(r.top_l7.begin(), r.top_l7.end(), [](const L7Bytes& a, const L7Bytes& b) {
-      return a.bytes != b.bytes ? a.bytes > b.bytes : a.name < b.name;
-    });
-    if (r.top_l7.size() > kTopL7) r.top_l7.resize(kTopL7);
+    // Ordered by ids, named only for the kept ones.
+    auto& l7 = h.l7_bytes;
+    const auto by_bytes_then_name = [&](const auto& a, const auto& b) {
+      return a.second != b.second ? a.second > b.second : names.name(a.first) < names.name(b.first);
+    };
+    const size_t kept = std::min(l7.size(), kTopL7);
+    std::sort(l7.begin(), l7.end(), by_bytes_then_name);
+    r.top_l7.reserve(kept);
+    for (size_t i = 0; i < kept; ++i) r.top_l7.push_back({names.name(l7[i].first), l7[i].second});
     if (h.duration_count > 0) {
       r.avg_duration_ms =
           static_cast<double>(h.duration_sum_ms) / static_cast<double>(h.duration_count);
     }
-    std::sort(h.probes.begin(), h.probes.end());
-    r.probes = std::move(h.probes);
-    closed_.push_back(std::move(r));
+    std::sort(h.probes.begin(), h.probes.end(),
+              [&](uint32_t a, uint32_t b) { return names.name(a) < names.name(b); });
+    r.probes.reserve(h.probes.size());
+    for (const uint32_t id : h.probes) r.probes.push_back(names.name(id));
     ++stats_.records;
     if (correction) ++stats_.corrections_emitted;
   };
   // At most one growth per window, still geometric (windows close one by
   // one into the same queue).
-  const size_t needed = closed_.size() + window.entries.size() + 1;
+  const size_t needed = closed_.size() + window.entry_count + 1;
   if (needed > closed_.capacity()) closed_.reserve(std::max(needed, 2 * closed_.capacity()));
-  std::vector<Window::HostEntry*> sorted;
-  sorted.reserve(window.entries.size());
-  for (Window::HostEntry& e : window.entries) sorted.push_back(&e);
-  std::sort(sorted.begin(), sorted.end(),
-            [](const Window::HostEntry* a, const Window::HostEntry* b) { return a->host < b->host; });
-  for (Window::HostEntry* e : sorted) emit(std::move(e->host), e->state);
+  // Sorted by name. The first 16 bytes as two big-endian words, zero-padded
+  // (a whole IPv4 address), decide most comparisons without a call or a read
+  // of the entry; ties fall back to the names.
+  struct ByName {
+    uint64_t prefix[2];
+    Window::HostEntry* entry;
+  };
+  std::vector<ByName> sorted;
+  sorted.reserve(window.entry_count);
+  window.ForEachEntry([&](Window::HostEntry& e) {
+    ByName b{{0, 0}, &e};
+    const size_t n = std::min<size_t>(e.host.size(), 16);
+    for (size_t i = 0; i < n; ++i) {
+      b.prefix[i / 8] |= uint64_t{static_cast<unsigned char>(e.host[i])} << (56 - 8 * (i % 8));
+    }
+    sorted.push_back(b);
+  });
+  std::sort(sorted.begin(), sorted.end(), [](const ByName& a, const ByName& b) {
+    if (a.prefix[0] != b.prefix[0]) return a.prefix[0] < b.prefix[0];
+    if (a.prefix[1] != b.prefix[1]) return a.prefix[1] < b.prefix[1];
+    return a.entry->host < b.entry->host;
+  });
+  for (const ByName& e : sorted) emit(std::move(e.entry->host), e.entry->state);
   if (window.other) {
     emit(std::string(HostRollupRecord::kOtherHost), *window.other);
     // Hosts of a correction were most likely folded into the original
@@ -639,7 +929,7 @@ std::string HostRollups::SaveState() const {
     PutVarint(out, v);
   }
 
-  const auto put_host = [&](const HostState& h) {
+  const auto put_host = [&](const HostState& h, const NameTable& names) {
     for (const int64_t v : {h.flows_as_src, h.flows_as_dst, h.bytes_sent, h.bytes_received,
                             h.pkts_sent, h.pkts_received, h.tcp_syn_only_as_src,
                             h.duration_sum_ms, h.duration_count}) {
@@ -649,24 +939,24 @@ std::string HostRollups::SaveState() const {
     PutCounter(out, h.peers_contacting.counter());
     PutCounter(out, h.dst_ports_contacted.counter());
     PutVarint(out, h.l7_bytes.size());
-    for (const auto& [name, bytes] : h.l7_bytes) {
-      PutBytes(out, name);
+    for (const auto& [id, bytes] : h.l7_bytes) {
+      PutBytes(out, names.name(id));
       PutVarint(out, static_cast<uint64_t>(bytes));
     }
     PutVarint(out, h.probes.size());
-    for (const std::string& p : h.probes) PutBytes(out, p);
+    for (const uint32_t id : h.probes) PutBytes(out, names.name(id));
   };
   const auto put_windows = [&](const std::map<int64_t, Window>& windows) {
     PutVarint(out, windows.size());
     for (const auto& [start, window] : windows) {
       PutSigned(out, start);
-      PutVarint(out, window.entries.size());
-      for (const Window::HostEntry& e : window.entries) {
+      PutVarint(out, window.entry_count);
+      window.ForEachEntry([&](const Window::HostEntry& e) {
         PutBytes(out, e.host);
-        put_host(e.state);
-      }
+        put_host(e.state, window.names);
+      });
       PutVarint(out, window.other ? 1 : 0);
-      if (window.other) put_host(*window.other);
+      if (window.other) put_host(*window.other, window.names);
       PutCounter(out, window.overflowed);
     }
   };
@@ -723,7 +1013,7 @@ Status HostRollups::MergeState(std::string_view bytes) {
   }
 
   const DistinctCounterConfig& dc = config_.distinct;
-  const auto read_host = [&](HostState& h) -> Status {
+  const auto read_host = [&](HostState& h, NameTable& names) -> Status {
     for (int64_t* v : {&h.flows_as_src, &h.flows_as_dst, &h.bytes_sent, &h.bytes_received,
                        &h.pkts_sent, &h.pkts_received, &h.tcp_syn_only_as_src,
                        &h.duration_sum_ms, &h.duration_count}) {
@@ -743,13 +1033,13 @@ Status HostRollups::MergeState(std::string_view bytes) {
       int64_t l7_bytes = 0;
       FLOWLAKE_RETURN_IF_ERROR(in.Bytes("L7 name", &name));
       FLOWLAKE_RETURN_IF_ERROR(in.NonNegative("L7 bytes", &l7_bytes));
-      h.l7_bytes.emplace_back(std::string(name), l7_bytes);
+      h.l7_bytes.push_back({names.Intern(name), l7_bytes});
     }
     FLOWLAKE_RETURN_IF_ERROR(in.Count("probe count", &n));
     for (uint64_t i = 0; i < n; ++i) {
       std::string_view probe;
       FLOWLAKE_RETURN_IF_ERROR(in.Bytes("probe", &probe));
-      h.probes.emplace_back(probe);
+      h.probes.push_back(names.Intern(probe));
     }
     return Status::Ok();
   };
@@ -759,6 +1049,7 @@ Status HostRollups::MergeState(std::string_view bytes) {
     std::vector<std::pair<std::string, HostState>> hosts;
     std::optional<HostState> other;
     DistinctCounter overflowed;
+    NameTable names;
   };
   // `what` is "window" or "correction window".
   const auto read_windows = [&](std::string_view what,
@@ -768,7 +1059,7 @@ Status HostRollups::MergeState(std::string_view bytes) {
     FLOWLAKE_RETURN_IF_ERROR(in.Count(fmt::format("{} count", what), &window_count));
     for (uint64_t w = 0; w < window_count; ++w) {
       SavedWindow& sw =
-          windows.emplace_back(SavedWindow{0, {}, std::nullopt, DistinctCounter(dc)});
+          windows.emplace_back(SavedWindow{0, {}, std::nullopt, DistinctCounter(dc), NameTable()});
       FLOWLAKE_RETURN_IF_ERROR(in.Time(start_what, &sw.start_ms));
       if (FloorDiv(sw.start_ms, config_.window_ms) * config_.window_ms != sw.start_ms) {
         return in.Error(start_what, fmt::format("{} is not a multiple of window_ms {}",
@@ -785,12 +1076,12 @@ Status HostRollups::MergeState(std::string_view bytes) {
         FLOWLAKE_RETURN_IF_ERROR(in.Bytes("host", &host));
         auto& [name, state] = sw.hosts.emplace_back(std::string(host), HostState(dc));
         (void)name;
-        FLOWLAKE_RETURN_IF_ERROR(read_host(state));
+        FLOWLAKE_RETURN_IF_ERROR(read_host(state, sw.names));
       }
       uint64_t has_other = 0;
       FLOWLAKE_RETURN_IF_ERROR(in.Varint("other flag", &has_other));
       if (has_other > 1) return in.Error("other flag", fmt::format("{} is not 0 or 1", has_other));
-      if (has_other == 1) FLOWLAKE_RETURN_IF_ERROR(read_host(sw.other.emplace(dc)));
+      if (has_other == 1) FLOWLAKE_RETURN_IF_ERROR(read_host(sw.other.emplace(dc), sw.names));
       FLOWLAKE_RETURN_IF_ERROR(in.Counter("overflowed hosts sketch", dc, &sw.overflowed));
     }
     return Status::Ok();
@@ -812,7 +1103,8 @@ Status HostRollups::MergeState(std::string_view bytes) {
 
   // Apply. Counter merges cannot fail from here on: every counter has
   // config_.distinct's precision.
-  const auto merge_host = [&](HostState& into, const HostState& from) {
+  const auto merge_host = [&](HostState& into, NameTable& into_names, const HostState& from,
+                              const NameTable& from_names) {
     into.flows_as_src = AddWrapping(into.flows_as_src, from.flows_as_src);
     into.flows_as_dst = AddWrapping(into.flows_as_dst, from.flows_as_dst);
     into.bytes_sent = AddWrapping(into.bytes_sent, from.bytes_sent);
@@ -825,28 +1117,28 @@ Status HostRollups::MergeState(std::string_view bytes) {
     (void)into.peers_contacted.Merge(from.peers_contacted.counter());
     (void)into.peers_contacting.Merge(from.peers_contacting.counter());
     (void)into.dst_ports_contacted.Merge(from.dst_ports_contacted.counter());
-    for (const auto& [name, l7_bytes] : from.l7_bytes) {
+    for (const auto& [from_id, l7_bytes] : from.l7_bytes) {
+      const uint32_t id = into_names.Intern(from_names.name(from_id));
       auto it = std::find_if(into.l7_bytes.begin(), into.l7_bytes.end(),
-                             [&](const auto& e) { return e.first == name; });
+                             [&](const auto& e) { return e.first == id; });
       if (it == into.l7_bytes.end()) {
-        into.l7_bytes.emplace_back(name, l7_bytes);
+        into.l7_bytes.push_back({id, l7_bytes});
       } else {
         it->second = AddWrapping(it->second, l7_bytes);
       }
     }
-    for (const std::string& p : from.probes) {
-      if (std::find(into.probes.begin(), into.probes.end(), p) == into.probes.end()) {
-        into.probes.push_back(p);
-      }
+    for (const uint32_t from_id : from.probes) {
+      into.AddProbe(into_names.Intern(from_names.name(from_id)));
     }
   };
   const auto merge_window = [&](Window& window, const SavedWindow& sw) {
     for (const auto& [host, state] : sw.hosts) {
-      merge_host(*HostIn(window, host, HashBytes(host)), state);
+      merge_host(*HostIn(window, HostKey{host, KeyHash(host)}).state, window.names, state,
+                 sw.names);
     }
     if (sw.other) {
       if (!window.other) window.other.emplace(config_.distinct);
-      merge_host(*window.other, *sw.other);
+      merge_host(*window.other, window.names, *sw.other, sw.names);
     }
     (void)window.overflowed.Merge(sw.overflowed);
   };

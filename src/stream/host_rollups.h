@@ -176,12 +176,22 @@ class HostRollups {
   const RollupConfig& config() const { return config_; }
 
  private:
+  struct HostKey;
+  class NameTable;
   struct HostState;
   struct Window;
+  // A host's state in a window (its own, or "other" past the host cap) and
+  // the HashBytes() of its address.
+  struct HostRef {
+    HostState* state = nullptr;
+    uint64_t text_hash = 0;
+  };
 
+  // Row `row` of the batch Consume() is at: key_hashes_ holds its keys.
   void ConsumeRow(const FlowBatch& batch, size_t row);
-  // `host_hash` is HashBytes(host).
-  HostState* HostIn(Window& window, std::string_view host, uint64_t host_hash);
+  // Find-or-insert of the host `key` in `window`, or "other" if the window
+  // is at the host cap.
+  HostRef HostIn(Window& window, const HostKey& key);
   Window& WindowAt(int64_t window_start_ms);
   // Where a contribution to the window starting at `window_start_ms` goes:
   // the open window, the correction window if it is closed and corrections
@@ -201,10 +211,19 @@ class HostRollups {
   const Clock& clock_;
   RollupStats stats_;
   std::map<int64_t, Window> open_;  // by window start
+  // The open window WindowAt() returned last (null once it closed).
+  Window* last_window_ = nullptr;
+  int64_t last_window_start_ms_ = 0;
+  // The window [lo, hi) the last flow started in (none at first).
+  int64_t start_window_lo_ms_ = 1;
+  int64_t start_window_hi_ms_ = 0;
   // Pending corrections, by (closed) window start; emptied at every step.
   std::map<int64_t, Window> corrections_;
   std::vector<HostRollupRecord> closed_;
   std::optional<int64_t> max_start_ms_;
+  // KeyHash() of the src and dst address of each row of the batch being
+  // consumed (0 if null): 2 * row and 2 * row + 1.
+  std::vector<uint64_t> key_hashes_;
   int64_t last_arrival_ms_ = 0;  // monotonic, when max_start_ms_ is set
 };
 
