@@ -5,7 +5,11 @@
 #include <cassert>
 #include <chrono>
 #include <cmath>
+#include <cstring>
 #include <map>
+#include <memory>
+#include <span>
+#include <type_traits>
 #include <utility>
 
 #include <fmt/format.h>
@@ -29,10 +33,6 @@ constexpr int32_t kSyn = 0x02;
 constexpr int32_t kFin = 0x01;
 constexpr int32_t kPsh = 0x08;
 constexpr int32_t kAck = 0x10;
-
-int64_t CounterOrZero(const Column& col, size_t row) {
-  return col.IsValid(row) ? std::max<int64_t>(0, col.Int64(row)) : 0;
-}
 
 // "2025-12-01T00:07:00Z", or with milliseconds "2025-12-01T00:07:00.123Z".
 void AppendUtc(std::string& out, int64_t ms, bool millis) {
@@ -60,20 +60,6 @@ struct Ip {
   }
 };
 
-uint64_t LoadBigEndian64(const uint8_t* p) {
-  uint64_t v = 0;
-  for (int i = 0; i < 8; ++i) v = (v << 8) | p[i];
-  return v;
-}
-
-Ip ToIp(const IpAddress& a) {
-  if (a.family == 4) {
-    return {0, 0xffff00000000ULL | (uint64_t{a.bytes[0]} << 24) | (uint64_t{a.bytes[1]} << 16) |
-                   (uint64_t{a.bytes[2]} << 8) | a.bytes[3]};
-  }
-  return {LoadBigEndian64(a.bytes), LoadBigEndian64(a.bytes + 8)};
-}
-
 void AppendIp(std::string& out, const Ip& ip) {
   if (ip.hi == 0 && (ip.lo >> 32) == 0xffff) {
     fmt::format_to(std::back_inserter(out), "{}.{}.{}.{}", (ip.lo >> 24) & 0xff,
@@ -94,7 +80,11 @@ void AppendIp(std::string& out, const Ip& ip) {
 // hash), unused words zero.
 struct Key {
   std::array<uint64_t, 5> w{};
-  friend bool operator==(const Key&, const Key&) = default;
+  // Word by word without branches: std::array's == calls memcmp.
+  friend bool operator==(const Key& a, const Key& b) {
+    return ((a.w[0] ^ b.w[0]) | (a.w[1] ^ b.w[1]) | (a.w[2] ^ b.w[2]) | (a.w[3] ^ b.w[3]) |
+            (a.w[4] ^ b.w[4])) == 0;
+  }
   friend bool operator<(const Key& a, const Key& b) { return a.w < b.w; }
 };
 
@@ -104,11 +94,15 @@ Key MakeKey(const Ip& a, const Ip& b = {}, uint64_t extra = 0) {
 
 // Never persisted (a snapshot lists entries in slot order, but a reader
 // does not rely on the order), so it may change freely; inline because it
-// runs several times per flow.
+// runs several times per flow. Each word times its own odd constant, the
+// products summed (independent multiplies, no chain through the words),
+// then MurmurHash3's fmix64 finalizer, which carries every input bit to
+// both ends of the hash: the home slot (low bits) and the tag (top bits).
 inline uint64_t HashKey(const Key& k) {
-  uint64_t h = 0x9e3779b97f4a7c15ULL;
-  for (const uint64_t w : k.w) h = (h ^ w) * 0xbf58476d1ce4e5b9ULL + (h >> 29);
-  h ^= h >> 33;  // MurmurHash3's fmix64 finalizer
+  uint64_t h = k.w[0] * 0x9e3779b97f4a7c15ULL + k.w[1] * 0xbf58476d1ce4e5b9ULL +
+               k.w[2] * 0x94d049bb133111ebULL + k.w[3] * 0xd6e8feb86659fd93ULL +
+               k.w[4] * 0xa0761d6478bd642fULL;
+  h ^= h >> 33;
   h *= 0xff51afd7ed558ccdULL;
   h ^= h >> 33;
   h *= 0xc4ceb9fe1a85ec53ULL;
@@ -116,52 +110,84 @@ inline uint64_t HashKey(const Key& k) {
 }
 
 // Open addressing with linear probing over fixed-size keys: no allocation
-// per insert (the slot array doubles at half load), no erase (a window's
+// per insert (the slot array grows 4x at half load), no erase (a window's
 // tables are dropped whole).
+//
+// A probe reads a byte array of control bytes (empty, or a 7-bit tag of the
+// hash) and compares a slot's key only when its tag matches, so walking a
+// probe sequence touches a few bytes instead of a 40-byte key (and the value
+// beside it) per slot; slot memory is left uninitialized until used, so
+// growing does not clear kilobytes of slots. Where an entry lands depends
+// only on HashKey, the capacity and the insertion order, as with a plain
+// array of (key, value, used) slots: the layout (and so SaveState()'s
+// bytes) is that of the original table.
 template <typename V>
 class FlatMap {
  public:
+  FlatMap() = default;
+  FlatMap(FlatMap&&) noexcept = default;
+  FlatMap& operator=(FlatMap&&) noexcept = default;
+
   // The value of `key`. If absent: inserts a value-initialized one and sets
   // *inserted when size() < limit, else returns nullptr.
   V* FindOrInsert(const Key& key, size_t limit, bool* inserted) {
+    return FindOrInsert(key, HashKey(key), limit, inserted);
+  }
+  // The same with `h` == HashKey(key), computed once for several tables or
+  // ahead of time for Prefetch().
+  V* FindOrInsert(const Key& key, uint64_t h, size_t limit, bool* inserted) {
+    assert(h == HashKey(key));
     *inserted = false;
-    if (slots_.empty()) slots_.resize(16);
-    const size_t mask = slots_.size() - 1;
-    for (size_t i = HashKey(key) & mask;; i = (i + 1) & mask) {
-      Slot& s = slots_[i];
-      if (s.used) {
-        if (s.key == key) return &s.value;
+    if (capacity_ == 0) Allocate(kMinCapacity);
+    const uint8_t tag = TagOf(h);
+    const size_t mask = capacity_ - 1;
+    for (size_t i = h & mask;; i = (i + 1) & mask) {
+      const uint8_t c = ctrl_[i];
+      if (c == tag) {
+        if (slots_[i].s.key == key) return &slots_[i].s.value;
         continue;
       }
+      if (c != kEmpty) continue;
       if (size_ >= limit) return nullptr;
-      s.used = true;
-      s.key = key;
+      ctrl_[i] = tag;
+      std::construct_at(&slots_[i].s, Slot{key, V{}});
       ++size_;
       *inserted = true;
-      if (2 * size_ <= slots_.size()) return &s.value;
-      Grow();
-      return Find(key);
+      if (2 * size_ <= capacity_) return &slots_[i].s.value;
+      Rehash(capacity_ * kGrowth);
+      return FindOrNull(key);
     }
   }
 
   size_t size() const { return size_; }
 
+  // Starts loading the memory a lookup of a key with hash `h` reads first.
+  void Prefetch(uint64_t h) const {
+    if (capacity_ == 0) return;
+    const size_t i = h & (capacity_ - 1);
+    __builtin_prefetch(&ctrl_[i]);
+    __builtin_prefetch(&slots_[i]);
+  }
+
   // The value of `key`, or nullptr.
   V* FindOrNull(const Key& key) {
-    if (slots_.empty()) return nullptr;
-    const size_t mask = slots_.size() - 1;
-    for (size_t i = HashKey(key) & mask;; i = (i + 1) & mask) {
-      if (!slots_[i].used) return nullptr;
-      if (slots_[i].key == key) return &slots_[i].value;
+    if (capacity_ == 0) return nullptr;
+    const uint64_t h = HashKey(key);
+    const uint8_t tag = TagOf(h);
+    const size_t mask = capacity_ - 1;
+    for (size_t i = h & mask;; i = (i + 1) & mask) {
+      const uint8_t c = ctrl_[i];
+      if (c == kEmpty) return nullptr;
+      if (c == tag && slots_[i].s.key == key) return &slots_[i].s.value;
     }
   }
 
   // Room for `n` entries without growing: the capacity FindOrInsert would
   // have reached after n inserts.
   void Reserve(size_t n) {
-    size_t capacity = 16;
-    while (2 * n > capacity) capacity *= 2;
-    if (capacity > slots_.size()) Rehash(capacity);
+    size_t capacity = kMinCapacity;
+    while (2 * n > capacity) capacity *= kGrowth;
+    if (capacity > capacity_) Rehash(capacity);
   }
 
   // Calls f(key, value) for every entry in slot order, starting after an
@@ -172,43 +198,66 @@ class FlatMap {
   template <typename Fn>
   void ForEachInLayoutOrder(Fn&& f) const {
     if (size_ == 0) return;
-    const size_t mask = slots_.size() - 1;
+    const size_t mask = capacity_ - 1;
     size_t empty = 0;
-    while (slots_[empty].used) ++empty;  // exists: at most half full
-    for (size_t n = 1; n <= slots_.size(); ++n) {
-      const Slot& s = slots_[(empty + n) & mask];
-      if (s.used) f(s.key, s.value);
+    while (ctrl_[empty] != kEmpty) ++empty;  // exists: at most half full
+    for (size_t n = 1; n <= capacity_; ++n) {
+      const size_t i = (empty + n) & mask;
+      if (ctrl_[i] != kEmpty) f(slots_[i].s.key, slots_[i].s.value);
     }
   }
 
  private:
+  static constexpr size_t kMinCapacity = 16;
+  // The slot array grows 4x when half full, not 2x: a window's tables are
+  // built from empty every window, and rehashing was most of their cost
+  // (an entry is moved ~1.4 times on average with 2x, ~0.7 times with 4x), for
+  // ~1.5x the slots on average (load between 1/8 and 1/2).
+  static constexpr size_t kGrowth = 4;
+  static constexpr uint8_t kEmpty = 0;
+
   struct Slot {
     Key key;
-    V value{};
-    bool used = false;
+    V value;
   };
+  // Storage for a Slot, constructed on insert: an array of these is
+  // allocated without initializing any slot.
+  union SlotStorage {
+    SlotStorage() {}  // NOLINT(modernize-use-equals-default): must not initialize `s`
+    Slot s;
+  };
+  static_assert(std::is_trivially_destructible_v<Slot>, "slots are never destroyed one by one");
+  static_assert(std::is_trivially_copyable_v<Slot>, "slots are moved by copying");
 
-  V* Find(const Key& key) {
-    const size_t mask = slots_.size() - 1;
-    for (size_t i = HashKey(key) & mask;; i = (i + 1) & mask) {
-      if (slots_[i].used && slots_[i].key == key) return &slots_[i].value;
-    }
+  // The top 7 bits of the hash with the top bit set: never kEmpty, and
+  // independent of the home slot (the low bits) below 2^57 slots.
+  static uint8_t TagOf(uint64_t h) { return static_cast<uint8_t>((h >> 57) | 0x80); }
+
+  void Allocate(size_t capacity) {
+    ctrl_ = std::make_unique<uint8_t[]>(capacity);  // zeroed: all kEmpty
+    slots_ = std::make_unique<SlotStorage[]>(capacity);
+    capacity_ = capacity;
   }
 
-  void Grow() { Rehash(slots_.size() * 2); }
-
+  // Re-inserts every entry in old slot order, as the original table did.
   void Rehash(size_t capacity) {
-    std::vector<Slot> old = std::exchange(slots_, std::vector<Slot>(capacity));
-    const size_t mask = slots_.size() - 1;
-    for (Slot& s : old) {
-      if (!s.used) continue;
-      size_t i = HashKey(s.key) & mask;
-      while (slots_[i].used) i = (i + 1) & mask;
-      slots_[i] = std::move(s);
+    std::unique_ptr<uint8_t[]> old_ctrl = std::move(ctrl_);
+    std::unique_ptr<SlotStorage[]> old_slots = std::move(slots_);
+    const size_t old_capacity = capacity_;
+    Allocate(capacity);
+    const size_t mask = capacity_ - 1;
+    for (size_t j = 0; j < old_capacity; ++j) {
+      if (old_ctrl[j] == kEmpty) continue;
+      size_t i = HashKey(old_slots[j].s.key) & mask;
+      while (ctrl_[i] != kEmpty) i = (i + 1) & mask;
+      ctrl_[i] = old_ctrl[j];
+      std::construct_at(&slots_[i].s, old_slots[j].s);
     }
   }
 
-  std::vector<Slot> slots_;
+  std::unique_ptr<uint8_t[]> ctrl_;
+  std::unique_ptr<SlotStorage[]> slots_;
+  size_t capacity_ = 0;
   size_t size_ = 0;
 };
 
@@ -370,12 +419,11 @@ Status DetectorConfig::Validate() const {
 struct Detectors::Row {
   const FlowBatch* batch = nullptr;
   size_t row = 0;
+  bool has_start = false;  // a null start_time: the row is dropped
   int64_t start_ms = 0;
   int64_t end_ms = 0;
   bool has_src = false;
   bool has_dst = false;
-  IpAddress src_addr;
-  IpAddress dst_addr;
   Ip src;
   Ip dst;
   bool has_port = false;
@@ -390,6 +438,119 @@ struct Detectors::Row {
   bool attempt = false;
   bool src_local = false;
   bool dst_local = false;
+  bool src_listed = false;  // on the blocklist
+  bool dst_listed = false;
+  int64_t start_window_ms = 0;
+  std::string_view dns_query;  // empty when null
+  // HashKey() of the row's keys, computed once per row (and ahead of the
+  // row, to prefetch their slots); set only where the key is looked up.
+  uint64_t dst_hash = 0;       // (dst): syn_flood, volumetric, icmp_flood
+  uint64_t dst_src_hash = 0;   // (dst, src): volumetric_seen
+  uint64_t src_dst_hash = 0;   // (src, dst): vertical, blocklist
+  uint64_t src_port_hash = 0;  // (src, port): horizontal
+  uint64_t scan_hash = 0;      // (src, dst, port): scan_seen
+  uint64_t src_hash = 0;       // (src): exfiltration
+};
+
+// Address texts already parsed, with their local_networks and blocklist
+// membership: flows repeat a few hosts (servers, resolvers, the local
+// network), and one probe of this direct-mapped table costs a fraction of
+// parsing the text and two range searches. Texts of 4 to 16 bytes (every
+// dotted quad, short IPv6) are keyed by their bytes in two words; 17 to 40
+// bytes (other IPv6) have a smaller table of their own; longer ones are
+// parsed every time. Text that is not an address is never cached, so it is
+// counted every time. `listed` holds for blocklist(): Reset() when the
+// blocklist changes.
+class Detectors::AddressCache {
+ public:
+  struct Address {
+    Ip ip;
+    bool local = false;
+    bool listed = false;
+  };
+
+  void Reset(std::shared_ptr<const IpSet> blocklist) {
+    blocklist_ = std::move(blocklist);
+    std::fill(short_.begin(), short_.end(), ShortEntry{});
+    std::fill(long_.begin(), long_.end(), LongEntry{});
+  }
+  const std::shared_ptr<const IpSet>& blocklist() const { return blocklist_; }
+
+  // The parsed `text`, or nullptr if it is not an address.
+  const Address* Find(std::string_view text, const IpSet& local) {
+    const size_t n = text.size();
+    const char* p = text.data();
+    if (n >= 4 && n <= 16) {
+      // Two overlapping loads hold every byte of the text: with the size,
+      // they identify it.
+      uint64_t w0 = 0, w1 = 0;
+      if (n >= 8) {
+        std::memcpy(&w0, p, 8);
+        std::memcpy(&w1, p + n - 8, 8);
+      } else {
+        uint32_t a = 0, b = 0;
+        std::memcpy(&a, p, 4);
+        std::memcpy(&b, p + n - 4, 4);
+        w0 = a;
+        w1 = b;
+      }
+      ShortEntry& e = short_[Slot(w0, w1, n, kShortBits)];
+      if (e.w0 == w0 && e.w1 == w1 && e.size == n) return &e.address;
+      const Address* parsed = Parse(text, local, &e.address);
+      e.size = parsed != nullptr ? static_cast<uint8_t>(n) : 0;
+      e.w0 = w0;
+      e.w1 = w1;
+      return parsed;
+    }
+    if (n > 16 && n <= kLongText) {
+      uint64_t w0 = 0, w1 = 0, w2 = 0;
+      std::memcpy(&w0, p, 8);
+      std::memcpy(&w1, p + 8, 8);
+      std::memcpy(&w2, p + n - 8, 8);
+      LongEntry& e = long_[Slot(w0 ^ (w2 * 0xd6e8feb86659fd93ULL), w1, n, kLongBits)];
+      if (e.size == n && std::memcmp(e.text, p, n) == 0) return &e.address;
+      const Address* parsed = Parse(text, local, &e.address);
+      e.size = parsed != nullptr ? static_cast<uint8_t>(n) : 0;
+      std::memcpy(e.text, p, n);
+      return parsed;
+    }
+    return Parse(text, local, &uncached_);
+  }
+
+ private:
+  static constexpr int kShortBits = 12;
+  static constexpr int kLongBits = 10;
+  static constexpr size_t kLongText = 40;
+
+  // size 0: empty (no text of a cached length matches it).
+  struct ShortEntry {
+    uint64_t w0 = 0;
+    uint64_t w1 = 0;
+    Address address;
+    uint8_t size = 0;
+  };
+  struct LongEntry {
+    char text[kLongText] = {};
+    Address address;
+    uint8_t size = 0;
+  };
+
+  static size_t Slot(uint64_t w0, uint64_t w1, size_t n, int bits) {
+    return static_cast<size_t>(((w0 ^ (w1 * 0x9e3779b97f4a7c15ULL) ^ n) * 0xbf58476d1ce4e5b9ULL) >>
+                               (64 - bits));
+  }
+
+  const Address* Parse(std::string_view text, const IpSet& local, Address* out) const {
+    if (!ParseIpHalves(text, &out->ip.hi, &out->ip.lo)) return nullptr;
+    out->local = local.ContainsHalves(out->ip.hi, out->ip.lo);
+    out->listed = blocklist_->ContainsHalves(out->ip.hi, out->ip.lo);
+    return out;
+  }
+
+  std::shared_ptr<const IpSet> blocklist_ = std::make_shared<const IpSet>();
+  std::array<ShortEntry, size_t{1} << kShortBits> short_{};
+  std::array<LongEntry, size_t{1} << kLongBits> long_{};
+  Address uncached_;
 };
 
 struct Detectors::Window {
@@ -418,7 +579,8 @@ Detectors::Detectors(DetectorConfig config, const Clock& clock)
       clock_(clock),
       watermark_(config_.window_ms, config_.lateness_ms, config_.idle_timeout_ms),
       blocklist_set_(std::make_shared<const IpSet>()),
-      cooldowns_(std::make_unique<Cooldowns>()) {
+      cooldowns_(std::make_unique<Cooldowns>()),
+      addresses_(std::make_unique<AddressCache>()) {
   assert(config_.Validate().ok());
   std::string text;
   for (const std::string& cidr : config_.local_networks) text += cidr + "\n";
@@ -454,13 +616,30 @@ void Detectors::Consume(const FlowBatch& batch) {
     blocklist_set_ = blocklist_->current();
     stats_.blocklist_reloads = blocklist_->counters().reloads;
   }
-  for (size_t row = 0; row < n; ++row) ConsumeRow(batch, row);
+  if (addresses_->blocklist() != blocklist_set_) addresses_->Reset(blocklist_set_);
+  if (rows_.size() < kChunkRows) rows_.resize(kChunkRows);
+  for (size_t first = 0; first < n; first += kChunkRows) {
+    const size_t count = std::min(kChunkRows, n - first);
+    ReadRows(batch, first, count);
+    // The tables are far larger than the caches: each row's slots are
+    // requested kPrefetchRows rows before they are needed.
+    for (size_t i = 0; i < std::min(kPrefetchRows, count); ++i) PrefetchRow(rows_[i]);
+    for (size_t i = 0; i < count; ++i) {
+      if (i + kPrefetchRows < count) PrefetchRow(rows_[i + kPrefetchRows]);
+      ConsumeRow(rows_[i]);
+    }
+  }
   watermark_.BatchArrived(clock_.MonotonicMs());
 }
 
 Detectors::Window& Detectors::WindowAt(int64_t window_start_ms) {
-  if (cached_window_ != nullptr && cached_window_start_ms_ == window_start_ms)
+  if (cached_window_ != nullptr && cached_window_start_ms_ == window_start_ms) {
     return *cached_window_;
+  }
+  return OpenWindow(window_start_ms);
+}
+
+Detectors::Window& Detectors::OpenWindow(int64_t window_start_ms) {
   auto it = open_.find(window_start_ms);
   if (it == open_.end()) it = open_.emplace(window_start_ms, std::make_unique<Window>()).first;
   cached_window_start_ms_ = window_start_ms;
@@ -468,54 +647,160 @@ Detectors::Window& Detectors::WindowAt(int64_t window_start_ms) {
   return *cached_window_;
 }
 
-void Detectors::ConsumeRow(const FlowBatch& batch, size_t row) {
+// Column by column: each loop walks one or two arrays front to back, which
+// the hardware prefetcher streams; row by row, the ~20 arrays a row needs
+// interleave and every row waited on memory.
+void Detectors::ReadRows(const FlowBatch& batch, size_t first, size_t count) {
+  Row* const rows = rows_.data();
+  {
+    const Column& c = batch.column(kStartTime);
+    const std::span<const uint8_t> valid = c.validity();
+    const std::span<const int64_t> values = c.int64_values();
+    int64_t window_start = WindowStartOf(0, config_.window_ms);
+    for (size_t i = 0; i < count; ++i) {
+      // Every field is set below (no Row{} temporary: this runs per flow).
+      Row& r = rows[i];
+      r.batch = &batch;
+      r.row = first + i;
+      r.has_start = valid[first + i] != 0;
+      r.start_ms = r.has_start ? values[first + i] : 0;
+      // Rows in a batch mostly share a window: one division per window.
+      if (!(r.start_ms >= window_start &&
+            static_cast<uint64_t>(r.start_ms) - static_cast<uint64_t>(window_start) <
+                static_cast<uint64_t>(config_.window_ms))) {
+        window_start = WindowStartOf(r.start_ms, config_.window_ms);
+      }
+      r.start_window_ms = window_start;
+      r.has_src = r.has_dst = r.src_local = r.dst_local = r.src_listed = r.dst_listed = false;
+      r.src = r.dst = Ip{};
+      r.has_port = false;
+      r.dst_port = 0;
+      r.protocol = -1;
+      r.tcp_flags = 0;
+    }
+  }
+  {
+    const Column& c = batch.column(kEndTime);
+    const std::span<const uint8_t> valid = c.validity();
+    const std::span<const int64_t> values = c.int64_values();
+    for (size_t i = 0; i < count; ++i) {
+      rows[i].end_ms = valid[first + i] != 0 ? values[first + i] : rows[i].start_ms;
+    }
+  }
+  // Rows without a start are dropped before their addresses are looked at
+  // (so they count no unparsed_ips).
+  const auto read_ip = [&](FlowCol col, Ip Row::*ip, bool Row::*has, bool Row::*local,
+                           bool Row::*listed) {
+    const Column& c = batch.column(col);
+    const std::span<const uint8_t> valid = c.validity();
+    for (size_t i = 0; i < count; ++i) {
+      Row& r = rows[i];
+      if (!r.has_start || valid[first + i] == 0) continue;
+      const AddressCache::Address* a = addresses_->Find(c.String(first + i), local_);
+      if (a == nullptr) {
+        ++stats_.unparsed_ips;
+        continue;
+      }
+      r.*has = true;
+      r.*ip = a->ip;
+      r.*local = a->local;
+      r.*listed = a->listed;
+    }
+  };
+  read_ip(kSrcIp, &Row::src, &Row::has_src, &Row::src_local, &Row::src_listed);
+  read_ip(kDstIp, &Row::dst, &Row::has_dst, &Row::dst_local, &Row::dst_listed);
+  {
+    const Column& c = batch.column(kDstPort);
+    const std::span<const uint8_t> valid = c.validity();
+    const std::span<const int32_t> values = c.int32_values();
+    for (size_t i = 0; i < count; ++i) {
+      if (valid[first + i] == 0) continue;
+      const int32_t port = values[first + i];
+      rows[i].has_port = port >= 0 && port <= 65535;
+      rows[i].dst_port = static_cast<uint16_t>(port);
+    }
+  }
+  {
+    const Column& c = batch.column(kProtocol);
+    const std::span<const uint8_t> valid = c.validity();
+    const std::span<const int32_t> values = c.int32_values();
+    for (size_t i = 0; i < count; ++i) {
+      if (valid[first + i] != 0) rows[i].protocol = values[first + i];
+    }
+  }
+  const auto read_counter = [&](FlowCol col, int64_t Row::*out) {
+    const Column& c = batch.column(col);
+    const std::span<const uint8_t> valid = c.validity();
+    const std::span<const int64_t> values = c.int64_values();
+    for (size_t i = 0; i < count; ++i) {
+      rows[i].*out = valid[first + i] != 0 ? std::max<int64_t>(0, values[first + i]) : 0;
+    }
+  };
+  read_counter(kInBytes, &Row::in_bytes);
+  read_counter(kInPkts, &Row::in_pkts);
+  {
+    const Column& flags = batch.column(kTcpFlags);
+    const std::span<const uint8_t> flags_valid = flags.validity();
+    const std::span<const int32_t> flags_values = flags.int32_values();
+    const Column& out_pkts = batch.column(kOutPkts);
+    const std::span<const uint8_t> out_valid = out_pkts.validity();
+    const std::span<const int64_t> out_values = out_pkts.int64_values();
+    for (size_t i = 0; i < count; ++i) {
+      Row& r = rows[i];
+      const size_t row = first + i;
+      const bool has_flags = flags_valid[row] != 0;
+      if (has_flags) r.tcp_flags = flags_values[row];
+      r.attempt = r.protocol == kTcp && has_flags ? (r.tcp_flags & (kPsh | kFin)) == 0
+                                                  : out_valid[row] == 0 || out_values[row] <= 0;
+    }
+  }
+  {
+    const Column& c = batch.column(kDnsQuery);
+    const std::span<const uint8_t> valid = c.validity();
+    for (size_t i = 0; i < count; ++i) {
+      rows[i].dns_query = valid[first + i] != 0 ? c.String(first + i) : std::string_view();
+    }
+  }
+  for (size_t i = 0; i < count; ++i) {
+    Row& r = rows[i];
+    if (r.has_dst) r.dst_hash = HashKey(MakeKey(r.dst));
+    if (!r.has_src || !r.has_dst) continue;
+    r.dst_src_hash = HashKey(MakeKey(r.dst, r.src));
+    const bool scan = r.attempt && r.has_port;
+    if (scan || r.src_listed || r.dst_listed) r.src_dst_hash = HashKey(MakeKey(r.src, r.dst));
+    if (scan) {
+      r.src_port_hash = HashKey(MakeKey(r.src, {}, r.dst_port));
+      r.scan_hash = HashKey(MakeKey(r.src, r.dst, r.dst_port));
+    }
+    if (r.src_local && !r.dst_local) r.src_hash = HashKey(MakeKey(r.src));
+  }
+}
+
+void Detectors::PrefetchRow(const Row& r) const {
+  // Most rows count in the window of the row before.
+  if (!r.has_start || cached_window_ == nullptr || cached_window_start_ms_ != r.start_window_ms) {
+    return;
+  }
+  const Window& w = *cached_window_;
+  if (r.has_dst) w.volumetric.Prefetch(r.dst_hash);
+  if (!r.has_src || !r.has_dst) return;
+  w.volumetric_seen.Prefetch(r.dst_src_hash);
+  if (r.attempt && r.has_port) {
+    w.vertical.Prefetch(r.src_dst_hash);
+    w.horizontal.Prefetch(r.src_port_hash);
+    w.scan_seen.Prefetch(r.scan_hash);
+  }
+  if (r.src_local && !r.dst_local) w.exfiltration.Prefetch(r.src_hash);
+}
+
+void Detectors::ConsumeRow(const Row& r) {
   ++stats_.flows;
-  const Column& start_col = batch.column(kStartTime);
-  if (!start_col.IsValid(row)) {
+  if (!r.has_start) {
     ++stats_.flows_without_start;
     return;
   }
-  Row r;
-  r.batch = &batch;
-  r.row = row;
-  r.start_ms = start_col.Int64(row);
-  const Column& end_col = batch.column(kEndTime);
-  r.end_ms = end_col.IsValid(row) ? end_col.Int64(row) : r.start_ms;
 
-  const auto parse = [&](FlowCol col, IpAddress* addr, Ip* ip) {
-    const Column& c = batch.column(col);
-    if (!c.IsValid(row)) return false;
-    const std::string_view text = c.String(row);
-    const bool ok = text.find(':') != std::string_view::npos ? ParseIpv6Bytes(text, addr)
-                                                             : ParseIpv4(text, addr);
-    if (!ok) {
-      ++stats_.unparsed_ips;
-      return false;
-    }
-    *ip = ToIp(*addr);
-    return true;
-  };
-  r.has_src = parse(kSrcIp, &r.src_addr, &r.src);
-  r.has_dst = parse(kDstIp, &r.dst_addr, &r.dst);
-  r.src_local = r.has_src && local_.Contains(r.src_addr);
-  r.dst_local = r.has_dst && local_.Contains(r.dst_addr);
-  const Column& port_col = batch.column(kDstPort);
-  if (port_col.IsValid(row)) {
-    const int32_t port = port_col.Int32(row);
-    r.has_port = port >= 0 && port <= 65535;
-    r.dst_port = static_cast<uint16_t>(port);
-  }
-  const Column& proto_col = batch.column(kProtocol);
-  if (proto_col.IsValid(row)) r.protocol = proto_col.Int32(row);
-  r.in_bytes = CounterOrZero(batch.column(kInBytes), row);
-  r.in_pkts = CounterOrZero(batch.column(kInPkts), row);
-  const Column& flags_col = batch.column(kTcpFlags);
-  const bool has_flags = flags_col.IsValid(row);
-  if (has_flags) r.tcp_flags = flags_col.Int32(row);
-  r.attempt = r.protocol == kTcp && has_flags ? (r.tcp_flags & (kPsh | kFin)) == 0
-                                              : CounterOrZero(batch.column(kOutPkts), row) == 0;
-
-  const int64_t start_window = WindowStartOf(r.start_ms, config_.window_ms);
+  const int64_t start_window = r.start_window_ms;
   if (watermark_.IsClosed(start_window)) {
     ++stats_.late_flows;
   } else {
@@ -523,13 +808,19 @@ void Detectors::ConsumeRow(const FlowBatch& batch, size_t row) {
   }
 
   // Bytes and packets, spread as the rollups spread them: shares for windows
-  // still open count even when the start window is closed.
-  SpreadOverWindows<2>(r.start_ms, r.end_ms, config_.window_ms, config_.max_spread_ms,
-                       {r.in_bytes, r.in_pkts},
-                       [&](int64_t window_start, const std::array<int64_t, 2>& share) {
-                         if (watermark_.IsClosed(window_start)) return;
-                         AddShare(r, window_start, WindowAt(window_start), share[0], share[1]);
-                       });
+  // still open count even when the start window is closed. A flow within
+  // its start window (most) has all of it there: SpreadOverWindows would
+  // give the same share after four divisions per counter.
+  const auto add = [&](int64_t window_start, const std::array<int64_t, 2>& share) {
+    if (watermark_.IsClosed(window_start)) return;
+    AddShare(r, window_start, WindowAt(window_start), share[0], share[1]);
+  };
+  if (r.end_ms <= start_window + config_.window_ms) {
+    if (r.in_bytes != 0 || r.in_pkts != 0) add(start_window, {r.in_bytes, r.in_pkts});
+  } else {
+    SpreadOverWindows<2>(r.start_ms, r.end_ms, config_.window_ms, config_.max_spread_ms,
+                         {r.in_bytes, r.in_pkts}, add);
+  }
 
   // Per flow, never per batch: batch boundaries must not change the output.
   if (!max_start_ms_ || r.start_ms > *max_start_ms_) max_start_ms_ = r.start_ms;
@@ -539,8 +830,8 @@ void Detectors::ConsumeRow(const FlowBatch& batch, size_t row) {
 void Detectors::CountRow(const Row& r, int64_t window_start, Window& w) {
   const size_t limit = config_.max_keys_per_window;
   bool inserted = false;
-  const auto track = [&](auto& table, const Key& key) {
-    auto* state = table.FindOrInsert(key, limit, &inserted);
+  const auto track = [&](auto& table, const Key& key, uint64_t hash) {
+    auto* state = table.FindOrInsert(key, hash, limit, &inserted);
     if (state == nullptr) ++stats_.keys_overflow;
     return state;
   };
@@ -550,12 +841,12 @@ void Detectors::CountRow(const Row& r, int64_t window_start, Window& w) {
     // (src, port): one "seen" table serves both scans.
     const Key pair = MakeKey(r.src, r.dst);
     const Key src_port = MakeKey(r.src, {}, r.dst_port);
-    Distinct<uint16_t>* v = track(w.vertical, pair);
-    Distinct<Ip>* h = track(w.horizontal, src_port);
+    Distinct<uint16_t>* v = track(w.vertical, pair, r.src_dst_hash);
+    Distinct<Ip>* h = track(w.horizontal, src_port, r.src_port_hash);
     if (v != nullptr && v->done) v = nullptr;
     if (h != nullptr && h->done) h = nullptr;
     if (v != nullptr || h != nullptr) {
-      w.scan_seen.FindOrInsert(MakeKey(r.src, r.dst, r.dst_port), SIZE_MAX, &inserted);
+      w.scan_seen.FindOrInsert(MakeKey(r.src, r.dst, r.dst_port), r.scan_hash, SIZE_MAX, &inserted);
       if (inserted && v != nullptr && CountTowards(*v, r.dst_port, config_.vertical_scan_ports)) {
         Fire(DetectionType::kPortScanVertical, r, window_start, pair.w,
              CountEvidence("distinct_dst_ports", v->count, "dst_ports", v->samples),
@@ -572,7 +863,7 @@ void Detectors::CountRow(const Row& r, int64_t window_start, Window& w) {
   if (r.has_dst && r.protocol == kTcp) {
     if ((r.tcp_flags & kSyn) != 0 && (r.tcp_flags & kAck) == 0) {
       const Key victim = MakeKey(r.dst);
-      Distinct<Ip>* s = track(w.syn_flood, victim);
+      Distinct<Ip>* s = track(w.syn_flood, victim, r.dst_hash);
       if (s != nullptr && !s->done && CountTowards(*s, r.src, config_.syn_flood_flows)) {
         Fire(DetectionType::kSynFlood, r, window_start, victim.w,
              CountEvidence("syn_flows", s->count, "src_ips", s->samples),
@@ -581,28 +872,23 @@ void Detectors::CountRow(const Row& r, int64_t window_start, Window& w) {
     }
   }
 
-  if (!blocklist_set_->empty() && r.has_src && r.has_dst) {
-    const bool src_listed = blocklist_set_->Contains(r.src_addr);
-    const bool dst_listed = blocklist_set_->Contains(r.dst_addr);
-    if (src_listed || dst_listed) {
-      const Key pair = MakeKey(r.src, r.dst);
-      if (track(w.blocklist, pair) != nullptr && inserted) {
-        const std::string_view listed = src_listed && dst_listed ? "both"
-                                        : src_listed             ? "src"
-                                                                 : "dst";
-        std::string evidence = fmt::format(R"({{"flows":1,"listed":"{}")", listed);
-        if (r.has_port)
-          fmt::format_to(std::back_inserter(evidence), R"(,"first_dst_port":{})", r.dst_port);
-        evidence += '}';
-        Fire(DetectionType::kBlocklist, r, window_start, pair.w, std::move(evidence),
-             R"({"flows":1})");
-      }
+  if (r.has_src && r.has_dst && (r.src_listed || r.dst_listed)) {
+    const Key pair = MakeKey(r.src, r.dst);
+    if (track(w.blocklist, pair, r.src_dst_hash) != nullptr && inserted) {
+      const std::string_view listed = r.src_listed && r.dst_listed ? "both"
+                                      : r.src_listed               ? "src"
+                                                                   : "dst";
+      std::string evidence = fmt::format(R"({{"flows":1,"listed":"{}")", listed);
+      if (r.has_port)
+        fmt::format_to(std::back_inserter(evidence), R"(,"first_dst_port":{})", r.dst_port);
+      evidence += '}';
+      Fire(DetectionType::kBlocklist, r, window_start, pair.w, std::move(evidence),
+           R"({"flows":1})");
     }
   }
 
   if (r.has_src) {
-    const Column& query_col = r.batch->column(kDnsQuery);
-    const std::string_view query = query_col.IsValid(r.row) ? query_col.String(r.row) : "";
+    const std::string_view query = r.dns_query;
     if (!query.empty() &&
         IsSuspiciousQuery(query, config_.dns_long_label, config_.dns_entropy_bits)) {
       const std::string_view domain = RegisteredDomain(query);
@@ -611,7 +897,7 @@ void Detectors::CountRow(const Row& r, int64_t window_start, Window& w) {
         if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
       }
       const Key key = MakeKey(r.src, {}, HashBytes(domain_));
-      Count* d = track(w.dns_tunnel, key);
+      Count* d = track(w.dns_tunnel, key, HashKey(key));
       if (d != nullptr && !d->done && ++d->count >= config_.dns_tunnel_queries) {
         std::string evidence = fmt::format(R"({{"suspicious_queries":{},"last_query":)", d->count);
         AppendJsonString(evidence, query);
@@ -629,7 +915,7 @@ void Detectors::CountRow(const Row& r, int64_t window_start, Window& w) {
       std::binary_search(config_.suspicious_ports.begin(), config_.suspicious_ports.end(),
                          static_cast<int>(r.dst_port))) {
     const Key key = MakeKey(r.src, r.has_dst ? r.dst : Ip{}, r.dst_port);
-    if (track(w.suspicious, key) != nullptr && inserted) {
+    if (track(w.suspicious, key, HashKey(key)) != nullptr && inserted) {
       std::string threshold = R"({"flows":1,"dst_ports":[)";
       for (size_t i = 0; i < config_.suspicious_ports.size(); ++i) {
         fmt::format_to(std::back_inserter(threshold), "{}{}", i > 0 ? "," : "",
@@ -647,42 +933,45 @@ void Detectors::AddShare(const Row& r, int64_t window_start, Window& w, int64_t 
   const size_t limit = config_.max_keys_per_window;
   const double window_s = static_cast<double>(config_.window_ms) / 1000.0;
   bool inserted = false;
-  const auto track = [&](auto& table, const Key& key) {
-    auto* state = table.FindOrInsert(key, limit, &inserted);
+  const auto track = [&](auto& table, const Key& key, uint64_t hash) {
+    auto* state = table.FindOrInsert(key, hash, limit, &inserted);
     if (state == nullptr) ++stats_.keys_overflow;
     return state;
   };
 
   if (r.has_dst) {
     const Key victim = MakeKey(r.dst);
-    Volume* v = track(w.volumetric, victim);
+    Volume* v = track(w.volumetric, victim, r.dst_hash);
     if (v != nullptr && !v->done) {
       v->bytes += bytes;
       v->pkts += pkts;
       if (r.has_src) {
-        w.volumetric_seen.FindOrInsert(MakeKey(r.dst, r.src), SIZE_MAX, &inserted);
+        w.volumetric_seen.FindOrInsert(MakeKey(r.dst, r.src), r.dst_src_hash, SIZE_MAX, &inserted);
         if (inserted) {
           ++v->sources;
           v->samples.Add(r.src);
         }
       }
-      const double bps = static_cast<double>(v->bytes) * 8 / window_s;
-      const double pps = static_cast<double>(v->pkts) / window_s;
-      if ((bps >= config_.volumetric_bps || pps >= config_.volumetric_pps) &&
-          v->sources >= config_.volumetric_sources) {
-        Fire(
-            DetectionType::kVolumetric, r, window_start, victim.w,
-            CountEvidence("in_bytes", static_cast<uint64_t>(v->bytes), "src_ips", v->samples,
-                          fmt::format(R"(,"in_pkts":{},"bps":{},"pps":{},"sources":{})", v->pkts,
-                                      JsonNumber(bps), JsonNumber(pps), v->sources)),
-            fmt::format(R"({{"bps":{},"pps":{},"sources":{}}})", JsonNumber(config_.volumetric_bps),
-                        JsonNumber(config_.volumetric_pps), config_.volumetric_sources));
-        v->done = true;
+      // The source count first: most victims have few, and the rates cost
+      // two divisions.
+      if (v->sources >= config_.volumetric_sources) {
+        const double bps = static_cast<double>(v->bytes) * 8 / window_s;
+        const double pps = static_cast<double>(v->pkts) / window_s;
+        if (bps >= config_.volumetric_bps || pps >= config_.volumetric_pps) {
+          Fire(DetectionType::kVolumetric, r, window_start, victim.w,
+               CountEvidence("in_bytes", static_cast<uint64_t>(v->bytes), "src_ips", v->samples,
+                             fmt::format(R"(,"in_pkts":{},"bps":{},"pps":{},"sources":{})", v->pkts,
+                                         JsonNumber(bps), JsonNumber(pps), v->sources)),
+               fmt::format(R"({{"bps":{},"pps":{},"sources":{}}})",
+                           JsonNumber(config_.volumetric_bps), JsonNumber(config_.volumetric_pps),
+                           config_.volumetric_sources));
+          v->done = true;
+        }
       }
     }
 
     if ((r.protocol == kIcmp || r.protocol == kIcmpV6) && pkts > 0) {
-      Count* c = track(w.icmp_flood, victim);
+      Count* c = track(w.icmp_flood, victim, r.dst_hash);
       if (c != nullptr && !c->done) {
         c->count += static_cast<uint64_t>(pkts);
         const double pps = static_cast<double>(c->count) / window_s;
@@ -698,7 +987,7 @@ void Detectors::AddShare(const Row& r, int64_t window_start, Window& w, int64_t 
 
   if (r.has_src && r.has_dst && r.src_local && !r.dst_local && bytes > 0) {
     const Key inside = MakeKey(r.src);
-    Count* c = track(w.exfiltration, inside);
+    Count* c = track(w.exfiltration, inside, r.src_hash);
     if (c != nullptr && !c->done) {
       c->count += static_cast<uint64_t>(bytes);
       if (c->count >= config_.exfiltration_bytes) {
@@ -767,10 +1056,8 @@ bool Detectors::Fire(DetectionType type, const Row& r, int64_t window_start_ms,
   if (r.has_dst) AppendIp(dst_text, r.dst);
   switch (type) {
     case DetectionType::kBlocklist: {
-      const bool src_listed = blocklist_set_->Contains(r.src_addr);
-      const bool dst_listed = blocklist_set_->Contains(r.dst_addr);
       // The inside host talking to a listed address; a listed dst's src.
-      e.key_host = src_listed && !dst_listed ? dst_text : src_text;
+      e.key_host = r.src_listed && !r.dst_listed ? dst_text : src_text;
       break;
     }
     case DetectionType::kPortScanVertical:

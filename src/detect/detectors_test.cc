@@ -603,6 +603,49 @@ TEST(DetectorsStreamTest, KeysPastTheCapAreNotTracked) {
   EXPECT_GT(d.stats().keys_overflow, 0u);
 }
 
+TEST(DetectorsStreamTest, AddressTextIsTheAddressWhateverItsSpelling) {
+  // The parse cache keys on text: every spelling of an address must still
+  // be the one address (and inside, when it is), and text that is not an
+  // address must be counted every time it comes, cached length or not.
+  ManualClock clock(kWall);
+  Detectors d({}, clock);
+  const std::vector<std::string> spellings = {"10.20.1.5", "::ffff:10.20.1.5",
+                                              "0:0:0:0:0:ffff:a14:105", "::FFFF:0A14:0105"};
+  std::vector<F> flows;
+  for (const std::string& src : spellings) {
+    F f;
+    f.src = src;
+    f.dst = "45.133.1.200";
+    f.in_bytes = 250'000'000;  // 4 x 250 MB: one inside host reaches 1 GB
+    f.start = kT0 + 1000;
+    flows.push_back(f);
+  }
+  const std::vector<std::string> bad = {
+      "10.20.1.256", "10.20.1.5 ", "zz:zz", "not an address",
+      "1:2:3:4:5:6:7:8:9:10:11:12:13:14:15:16:17"};  // 41 bytes: never cached
+  for (int round = 0; round < 2; ++round) {
+    for (const std::string& text : bad) {
+      F f;
+      f.src = text;
+      f.start = kT0 + 2000;
+      flows.push_back(f);
+    }
+  }
+  FlowBatch b = Batch(flows);
+  F no_start;
+  no_start.src = "10.20.1.256";
+  Append(b, no_start);
+  b.column(kStartTime).SetNull(b.num_rows() - 1);  // dropped before its addresses are read
+  d.Consume(b);
+  d.Consume(Batch(std::vector<F>(flows.end() - 5, flows.end())));
+  const std::vector<DetectionEvent> events = d.TakeEvents();
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].type, "exfiltration");
+  EXPECT_EQ(events[0].key_host, "10.20.1.5");
+  EXPECT_EQ(d.stats().unparsed_ips, 3 * bad.size());
+  EXPECT_EQ(d.stats().flows_without_start, 1u);
+}
+
 TEST(DetectorsBlocklistTest, Ipv4AndIpv6AndReload) {
   TempFile file("198.18.0.0/15\n");
   ManualClock clock(kWall);

@@ -1,6 +1,7 @@
 #include "detect/ip_set.h"
 
 #include <algorithm>
+#include <cstring>
 #include <string>
 
 namespace flowlake {
@@ -72,7 +73,128 @@ bool RangesContain(const std::vector<Range>& ranges, Key address) {
   return address <= std::prev(it)->last;
 }
 
+// ParseIpv4's strict dotted quad (four decimal parts of 1-3 digits, 0..255,
+// no leading zero) into a host-order integer, in one pass over the text.
+bool ParseDottedQuad(std::string_view s, uint32_t* out) {
+  const size_t n = s.size();
+  if (n < 7 || n > 15) return false;
+  const char* const p = s.data();
+  uint32_t address = 0;
+  uint32_t part = 0;
+  int digits = 0;  // of `part`
+  int dots = 0;
+  for (size_t i = 0; i < n; ++i) {
+    const uint32_t digit = static_cast<uint32_t>(static_cast<unsigned char>(p[i])) - '0';
+    if (digit <= 9) {
+      // A fourth digit, or any digit after a leading zero.
+      if (digits == 3 || (digits != 0 && part == 0)) return false;
+      part = part * 10 + digit;
+      ++digits;
+    } else if (p[i] == '.') {
+      if (digits == 0 || part > 255 || ++dots > 3) return false;
+      address = (address << 8) | part;
+      part = 0;
+      digits = 0;
+    } else {
+      return false;
+    }
+  }
+  if (dots != 3 || digits == 0 || part > 255) return false;
+  *out = (address << 8) | part;
+  return true;
+}
+
+int HexDigit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// glibc inet_pton6's algorithm, step for step, for text of hex digits and
+// colons only. False for anything else (a dotted-quad tail, a NUL, ...),
+// which the caller hands to inet_pton itself: so whenever this succeeds,
+// inet_pton succeeds with the same bytes.
+bool ParseHexIpv6(std::string_view s, uint8_t out[16]) {
+  uint8_t tmp[16] = {};
+  size_t tp = 0;
+  size_t colon = SIZE_MAX;  // where "::" is, in tmp
+  const char* p = s.data();
+  const char* const end = p + s.size();
+  if (p == end) return false;
+  if (*p == ':') {  // a leading ':' must be "::"
+    ++p;
+    if (p == end || *p != ':') return false;
+  }
+  int digits = 0;
+  uint32_t value = 0;
+  while (p != end) {
+    const char c = *p++;
+    const int digit = HexDigit(c);
+    if (digit >= 0) {
+      if (digits == 4) return false;
+      value = (value << 4) | static_cast<uint32_t>(digit);
+      ++digits;
+      continue;
+    }
+    if (c != ':') return false;
+    if (digits == 0) {
+      if (colon != SIZE_MAX) return false;
+      colon = tp;
+      continue;
+    }
+    if (p == end || tp + 2 > sizeof(tmp)) return false;  // a trailing single ':', or too long
+    tmp[tp++] = static_cast<uint8_t>(value >> 8);
+    tmp[tp++] = static_cast<uint8_t>(value);
+    digits = 0;
+    value = 0;
+  }
+  if (digits > 0) {
+    if (tp + 2 > sizeof(tmp)) return false;
+    tmp[tp++] = static_cast<uint8_t>(value >> 8);
+    tmp[tp++] = static_cast<uint8_t>(value);
+  }
+  if (colon != SIZE_MAX) {
+    if (tp == sizeof(tmp)) return false;  // "::" would stand for no group
+    const size_t n = tp - colon;
+    std::memmove(tmp + sizeof(tmp) - n, tmp + colon, n);
+    std::memset(tmp + colon, 0, sizeof(tmp) - n - colon);
+    tp = sizeof(tmp);
+  }
+  if (tp != sizeof(tmp)) return false;
+  std::memcpy(out, tmp, sizeof(tmp));
+  return true;
+}
+
+uint64_t LoadBigEndian64(const uint8_t* p) {
+  uint64_t v = 0;
+  for (int i = 0; i < 8; ++i) v = (v << 8) | p[i];
+  return v;
+}
+
 }  // namespace
+
+bool ParseIpHalves(std::string_view text, uint64_t* hi, uint64_t* lo) {
+  // Text that ParseIpv4 accepts has no ':', so trying it first decides as
+  // the decoder's "':' means IPv6" does.
+  uint32_t v4 = 0;
+  if (ParseDottedQuad(text, &v4)) {
+    *hi = 0;
+    *lo = 0xffff00000000ULL | v4;
+    return true;
+  }
+  if (text.find(':') == std::string_view::npos) return false;
+  uint8_t bytes[16];
+  // ParseIpv6Bytes' length limits, then the fast path, then inet_pton.
+  if (text.size() < 2 || text.size() >= IpAddress::kMaxText || !ParseHexIpv6(text, bytes)) {
+    IpAddress ip;
+    if (!ParseIpv6Bytes(text, &ip)) return false;
+    std::memcpy(bytes, ip.bytes, sizeof(bytes));
+  }
+  *hi = LoadBigEndian64(bytes);
+  *lo = LoadBigEndian64(bytes + 8);
+  return true;
+}
 
 Result<IpSet> IpSet::Parse(std::string_view text, std::string_view source_name) {
   IpSet set;
@@ -165,6 +287,11 @@ bool IpSet::Contains(const IpAddress& ip) const {
   Uint128 a = 0;
   for (uint8_t b : ip.bytes) a = (a << 8) | b;
   return ContainsV6(a);
+}
+
+bool IpSet::ContainsHalves(uint64_t hi, uint64_t lo) const {
+  if (hi == 0 && (lo >> 32) == 0xffff) return ContainsV4(static_cast<uint32_t>(lo));
+  return ContainsV6((Uint128{hi} << 64) | lo);
 }
 
 bool IpSet::Contains(std::string_view text) const {

@@ -39,6 +39,15 @@ struct IpSetStats {
   uint64_t ranges_v6 = 0;  // merged IPv6 ranges
 };
 
+// An address in text (no prefix length) as the two big-endian 64-bit halves
+// of its 16 bytes, IPv4 as ::ffff:a.b.c.d: what ContainsHalves() and the
+// detectors' tables take. Accepts exactly what the decoder accepts, with the
+// same bytes (ParseIpv4 for text without ':', ParseIpv6Bytes with), but
+// parses the dotted quad and the plain hex IPv6 forms itself, without an
+// IpAddress or a copy: the detectors parse two addresses per flow.
+// Returns false, leaving *hi and *lo unchanged, if `text` is not an address.
+bool ParseIpHalves(std::string_view text, uint64_t* hi, uint64_t* lo);
+
 class IpSet {
  public:
   // At most this many bad lines are described in errors(); all are counted.
@@ -77,6 +86,10 @@ class IpSet {
   // The same for an IPv4 address as a host-order integer (10.0.0.1 is
   // 0x0a000001).
   bool ContainsV4(uint32_t address) const;
+  // The same for a 16-byte address as two big-endian 64-bit halves (IPv4 as
+  // ::ffff:a.b.c.d, which is looked up as the IPv4 address): what
+  // Contains(IpAddress) answers for those 16 bytes, without an IpAddress.
+  bool ContainsHalves(uint64_t hi, uint64_t lo) const;
 
   bool empty() const { return v4_.empty() && v6_.empty(); }
   const IpSetStats& stats() const { return stats_; }

@@ -2,9 +2,15 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
 #include <cstdio>
+#include <iterator>
+#include <optional>
 #include <random>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace flowlake {
@@ -274,6 +280,10 @@ TEST(IpSetTest, ContainsTakesDecoderAddresses) {
   EXPECT_FALSE(set.Contains(ip));
   EXPECT_TRUE(set.ContainsV4(0x0a000001));
   EXPECT_FALSE(set.ContainsV4(0x0b000001));
+  EXPECT_TRUE(set.ContainsHalves(0, 0xffff0a000001));  // ::ffff:10.0.0.1 is IPv4
+  EXPECT_FALSE(set.ContainsHalves(0, 0x0a000001));     // ::10.0.0.1 is IPv6
+  EXPECT_TRUE(set.ContainsHalves(0x20010db800000000, 42));
+  EXPECT_FALSE(set.ContainsHalves(0x20010db900000000, 42));
   IpAddress none;  // family 0: nothing
   EXPECT_FALSE(set.Contains(none));
   EXPECT_FALSE(set.Contains(std::string_view("not an address")));
@@ -314,6 +324,23 @@ IpAddress RandomAddress(std::mt19937_64& rng, bool v6) {
     ip.bytes[0] = kFirst[rng() % 3];
   }
   return ip;
+}
+
+// The 16 bytes as big-endian halves, IPv4 as ::ffff:a.b.c.d.
+std::pair<uint64_t, uint64_t> Halves(const IpAddress& ip) {
+  uint8_t b[16] = {};
+  if (ip.family == 4) {
+    b[10] = b[11] = 0xff;
+    std::copy(ip.bytes, ip.bytes + 4, b + 12);
+  } else {
+    std::copy(std::begin(ip.bytes), std::end(ip.bytes), b);
+  }
+  uint64_t hi = 0, lo = 0;
+  for (int i = 0; i < 8; ++i) {
+    hi = (hi << 8) | b[i];
+    lo = (lo << 8) | b[8 + i];
+  }
+  return {hi, lo};
 }
 
 std::string AddressText(IpAddress ip) {
@@ -378,6 +405,8 @@ TEST(IpSetTest, RandomizedAgainstLinearScan) {
     }
     ASSERT_EQ(set->Contains(probe), expected) << AddressText(probe);
     ASSERT_EQ(set->Contains(std::string_view(AddressText(probe))), expected) << AddressText(probe);
+    const auto [hi, lo] = Halves(probe);
+    ASSERT_EQ(set->ContainsHalves(hi, lo), expected) << AddressText(probe);
     if (probe.family == 4) {
       // The same address, IPv4-mapped, must give the same answer.
       IpAddress mapped;
@@ -392,6 +421,80 @@ TEST(IpSetTest, RandomizedAgainstLinearScan) {
   EXPECT_GT(hits, 500);
   EXPECT_GT(misses, 500);
   EXPECT_LT(set->stats().ranges_v4 + set->stats().ranges_v6, 3000u);  // some merged
+}
+
+// ParseIpHalves must accept exactly what the decoder's parsers accept, with
+// the same bytes: its own dotted-quad and hex IPv6 paths are checked against
+// ParseIpv4 / ParseIpv6Bytes (inet_pton) on valid forms, their near misses
+// and random strings over the characters that matter.
+std::optional<std::pair<uint64_t, uint64_t>> ReferenceHalves(std::string_view text) {
+  IpAddress ip;
+  const bool ok =
+      text.find(':') != std::string_view::npos ? ParseIpv6Bytes(text, &ip) : ParseIpv4(text, &ip);
+  if (!ok) return std::nullopt;
+  return Halves(ip);
+}
+
+void ExpectSameAsDecoder(std::string_view text) {
+  uint64_t hi = 7, lo = 7;
+  const bool ok = ParseIpHalves(text, &hi, &lo);
+  const auto expected = ReferenceHalves(text);
+  ASSERT_EQ(ok, expected.has_value()) << "'" << text << "'";
+  if (ok) {
+    EXPECT_EQ(hi, expected->first) << text;
+    EXPECT_EQ(lo, expected->second) << text;
+  } else {
+    EXPECT_EQ(hi, 7u);
+    EXPECT_EQ(lo, 7u);
+  }
+}
+
+TEST(ParseIpHalvesTest, SameAsTheDecoderOnTable) {
+  const char* const cases[] = {
+      "0.0.0.0", "1.2.3.4", "10.0.0.1", "255.255.255.255", "256.0.0.1", "1.2.3", "1.2.3.4.5",
+      "01.2.3.4", "1.2.3.04", "1.2.3.4 ", " 1.2.3.4", "1..3.4", "1.2.3.", ".1.2.3", "1234.1.1.1",
+      "1.2.3.4/8", "1.2.3.-4", "a.b.c.d", "", ":", "::", ":::", "::1", "1::", "1:", ":1", "1::2::3",
+      "2001:db8::1", "2001:DB8::A", "2001:0db8:0000:0000:0000:0000:0000:0001",
+      "2001:db8:0:0:0:0:0:1:2", "1:2:3:4:5:6:7:8", "1:2:3:4:5:6:7::", "::2:3:4:5:6:7:8",
+      "1:2:3:4:5:6:7::8", "1:2:3:4:5:6:7:8:", "12345::", "fe80::1%eth0", "::ffff:1.2.3.4",
+      "::1.2.3.4", "::ffff:10.0.0.1", "64:ff9b::192.0.2.33", "g::1", "::ffff:0a00:0001",
+      "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", "0:0:0:0:0:0:0:0",
+      "1111:2222:3333:4444:5555:6666:7777:8888:"};
+  for (const char* text : cases) ExpectSameAsDecoder(text);
+  ExpectSameAsDecoder(std::string_view("::1\0x", 5));  // inet_pton stops at the NUL
+  ExpectSameAsDecoder(std::string_view("1.2.3.4\0", 8));
+}
+
+TEST(ParseIpHalvesTest, SameAsTheDecoderOnRandomText) {
+  std::mt19937_64 rng(20261205);
+  const std::string_view alphabet("0123456789abcdefABCDEFg:.:.: /%", 31);
+  const std::string_view seeds[] = {"10.1.2.3", "192.168.100.200", "2001:db8::42",
+                                    "fe80::1:2:3:4", "1:2:3:4:5:6:7:8", "::ffff:1.2.3.4", "::"};
+  for (int i = 0; i < 200000; ++i) {
+    std::string text;
+    if (i % 2 == 0) {
+      const size_t n = rng() % 20;
+      for (size_t k = 0; k < n; ++k) text += alphabet[rng() % alphabet.size()];
+    } else {
+      // A valid address with one or two characters replaced, inserted or
+      // removed.
+      text = std::string(seeds[rng() % std::size(seeds)]);
+      for (int edits = 1 + static_cast<int>(rng() % 2); edits > 0; --edits) {
+        const size_t at = text.empty() ? 0 : rng() % text.size();
+        const char c = alphabet[rng() % alphabet.size()];
+        switch (rng() % 3) {
+          case 0:
+            if (!text.empty()) text[at] = c;
+            break;
+          case 1: text.insert(text.begin() + static_cast<std::ptrdiff_t>(at), c); break;
+          default:
+            if (!text.empty()) text.erase(at, 1);
+        }
+      }
+    }
+    ExpectSameAsDecoder(text);
+    if (HasFatalFailure()) return;
+  }
 }
 
 }  // namespace
