@@ -8,11 +8,11 @@
 namespace flowlake {
 
 bool IpAddress::IsUnspecified() const {
-  const size_t n = family == 4 ? 4 : 16;
-  for (size_t i = 0; i < n; ++i) {
-    if (bytes[i] != 0) return false;
-  }
-  return true;
+  uint64_t lo, hi;
+  std::memcpy(&lo, bytes, 8);
+  std::memcpy(&hi, bytes + 8, 8);
+  if (family == 4) return (lo & 0xFFFFFFFFULL) == 0;  // the first 4 bytes (little-endian)
+  return (lo | hi) == 0;
 }
 
 namespace {

@@ -311,6 +311,7 @@ struct PredictedKey {
   static constexpr size_t kMaxText = 32;
   alignas(16) char text[kMaxText] = {};
   uint32_t size = 0;  // bytes of `text` used; 0 = nothing predicted
+  uint32_t mask = 0;  // bit i set for i < size
   NprobeField field = NprobeField::kUnknown;
 };
 
@@ -326,8 +327,7 @@ inline bool MatchesPredictedKey(const char* p, const PredictedKey& key) {
   const uint32_t equal =
       static_cast<uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(a0, b0))) |
       (static_cast<uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(a1, b1))) << 16);
-  const uint32_t need = key.size >= 32 ? ~0u : (1u << key.size) - 1;
-  return (equal & need) == need;
+  return (equal & key.mask) == key.mask;
 #else
   return std::memcmp(p, key.text, key.size) == 0;
 #endif
@@ -335,10 +335,19 @@ inline bool MatchesPredictedKey(const char* p, const PredictedKey& key) {
 
 // "7.178" -> (7, 178); "13" -> (13, 0). Both parts: digits only, INT32.
 bool SplitL7(std::string_view s, int32_t* master, int32_t* app) {
+  // Digits only (leading zeros allowed), at most INT32_MAX: what from_chars
+  // accepts after a leading digit, without its call.
   auto part = [](std::string_view t, int32_t* v) {
-    if (t.empty() || t[0] < '0' || t[0] > '9') return false;
-    auto [p, ec] = std::from_chars(t.data(), t.data() + t.size(), *v);
-    return ec == std::errc() && p == t.data() + t.size();
+    if (t.empty()) return false;
+    uint64_t x = 0;
+    for (char c : t) {
+      const auto d = static_cast<unsigned char>(c - '0');
+      if (d > 9) return false;
+      x = x * 10 + d;
+      if (x > static_cast<uint64_t>(std::numeric_limits<int32_t>::max())) return false;
+    }
+    *v = static_cast<int32_t>(x);
+    return true;
   };
   size_t dot = s.find('.');
   if (dot == std::string_view::npos) {
@@ -695,6 +704,7 @@ class NprobeDecoder::Impl {
           next[1] = next[0];
           std::memcpy(next[0].text, p, text_size);
           next[0].size = static_cast<uint32_t>(text_size);
+          next[0].mask = text_size >= 32 ? ~0u : (1u << text_size) - 1;
           next[0].field = f;
         }
         p = SkipJsonSpace(key_end + 1, end);

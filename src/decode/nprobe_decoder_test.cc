@@ -528,6 +528,34 @@ TEST(NprobeDecoderTest, L7ProtoSplitsOnText) {
   }
 }
 
+// Each part of L7_PROTO is digits only and fits INT32 (leading zeros
+// allowed); anything else makes the field null and counts an error.
+TEST(NprobeDecoderTest, L7ProtoPartsAreInt32Digits) {
+  struct Case {
+    std::string value;
+    bool ok;
+    int64_t master, app;
+  } cases[] = {
+      {R"("007.0180")", true, 7, 180},   {R"("2147483647.1")", true, 2147483647, 1},
+      {R"("2147483648.1")", false, 0, 0}, {R"("1.99999999999")", false, 0, 0},
+      {R"("7.")", false, 0, 0},          {R"(".7")", false, 0, 0},
+      {R"("7.1.2")", false, 0, 0},       {R"("-7")", false, 0, 0},
+      {R"("+7")", false, 0, 0},          {R"("7a")", false, 0, 0},
+      {R"(" 7")", false, 0, 0},          {"-7", false, 0, 0},
+  };
+  for (const Case& c : cases) {
+    Decoded d;
+    DecodeInto(Flow(R"("L7_PROTO":)" + c.value), d);
+    ASSERT_EQ(d.batch.num_rows(), 1u) << c.value;
+    EXPECT_EQ(d.batch.column(kL7Master).IsValid(0), c.ok) << c.value;
+    EXPECT_EQ(d.stats.field_errors, c.ok ? 0u : 1u) << c.value;
+    if (c.ok) {
+      EXPECT_EQ(d.batch.column(kL7Master).Int32(0), c.master) << c.value;
+      EXPECT_EQ(d.batch.column(kL7App).Int32(0), c.app) << c.value;
+    }
+  }
+}
+
 TEST(NprobeDecoderTest, WrongTypeIsLoggedWithFieldAndValueInRejectReasons) {
   Decoded d;
   DecodeInto(R"({"IPV4_SRC_ADDR":"10.0.0.999","IPV4_DST_ADDR":"10.0.0.2","152":1})" "\n"
