@@ -17,7 +17,7 @@ std::string EncodePlain(T v) {
 // Plain reductions the vectorizer recognizes; nulls are folded in with a
 // branch-free select of the identity (type max for min, lowest for max).
 template <typename T>
-MinMax<T> IntMinMax(const T* v, const uint8_t* ok, size_t n) {
+[[gnu::always_inline]] inline MinMax<T> IntMinMax(const T* v, const uint8_t* ok, size_t n) {
   constexpr T kHi = std::numeric_limits<T>::max();
   constexpr T kLo = std::numeric_limits<T>::lowest();
   T lo = kHi, hi = kLo;
@@ -45,7 +45,8 @@ MinMax<T> IntMinMax(const T* v, const uint8_t* ok, size_t n) {
 }
 
 template <typename T>
-MinMax<T> IntMinMax(std::span<const T> values, std::span<const uint8_t> valid) {
+[[gnu::always_inline]] inline MinMax<T> IntMinMax(std::span<const T> values,
+                                                  std::span<const uint8_t> valid) {
   return IntMinMax(values.data(), valid.empty() ? nullptr : valid.data(), values.size());
 }
 
@@ -168,10 +169,20 @@ bool IsValidUtf8(std::string_view s) {
   return true;
 }
 
+// Also compiled for AVX2 and chosen at load time: the build targets baseline
+// x86-64, whose SSE2 has no 64-bit compare, so INT64 would stay scalar.
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define FLOWLAKE_MINMAX_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define FLOWLAKE_MINMAX_CLONES
+#endif
+
+FLOWLAKE_MINMAX_CLONES
 MinMax<int32_t> ComputeMinMax(std::span<const int32_t> values, std::span<const uint8_t> valid) {
   return IntMinMax(values, valid);
 }
 
+FLOWLAKE_MINMAX_CLONES
 MinMax<int64_t> ComputeMinMax(std::span<const int64_t> values, std::span<const uint8_t> valid) {
   return IntMinMax(values, valid);
 }

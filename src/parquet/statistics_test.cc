@@ -2,9 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -44,6 +46,44 @@ TEST(Statistics, Int64Extremes) {
   SetMinMax(r, &s);
   EXPECT_EQ(*s.min_value, std::string("\x00\x00\x00\x00\x00\x00\x00\x80", 8));
   EXPECT_EQ(*s.max_value, std::string("\xFF\xFF\xFF\xFF\xFF\xFF\xFF\x7F", 8));
+}
+
+// The vectorised reductions (SSE2, and AVX2 where the CPU has it) against a
+// plain loop, at every length around the vector widths, with and without
+// nulls, over the whole value range.
+TEST(Statistics, IntMinMaxMatchesALoop) {
+  std::mt19937_64 rng(3);
+  auto check = [&rng](auto zero) {
+    using T = decltype(zero);
+    for (size_t n = 0; n < 70; ++n) {
+      std::vector<T> v(n);
+      std::vector<uint8_t> valid(n);
+      for (size_t i = 0; i < n; ++i) {
+        v[i] = static_cast<T>(rng());
+        valid[i] = static_cast<uint8_t>(rng() % 3 != 0);
+      }
+      for (bool with_nulls : {false, true}) {
+        T lo = std::numeric_limits<T>::max(), hi = std::numeric_limits<T>::lowest();
+        bool any = false;
+        for (size_t i = 0; i < n; ++i) {
+          if (with_nulls && !valid[i]) continue;
+          lo = std::min(lo, v[i]);
+          hi = std::max(hi, v[i]);
+          any = true;
+        }
+        const MinMax<T> r = ComputeMinMax(std::span<const T>(v),
+                                          with_nulls ? std::span<const uint8_t>(valid)
+                                                     : std::span<const uint8_t>());
+        ASSERT_EQ(r.any, any) << n;
+        if (any) {
+          EXPECT_EQ(r.min, lo) << n;
+          EXPECT_EQ(r.max, hi) << n;
+        }
+      }
+    }
+  };
+  check(int32_t{0});
+  check(int64_t{0});
 }
 
 TEST(Statistics, AllNullHasNoMinMax) {
