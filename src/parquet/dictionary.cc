@@ -53,6 +53,11 @@ inline bool SameBytes(const char* a, const char* b, size_t n) {
   return n == 0 || std::memcmp(a, b, n) == 0;
 }
 
+// First hash table size for `values` values. A large chunk starts big
+// enough for the probe's 4096 values: growing from 1024 would rehash
+// three times on every high-cardinality chunk before the probe gives up.
+inline size_t InitialSlots(size_t values) { return values >= 4096 ? 8192 : 1024; }
+
 inline bool HitProbeLimit(const DictionaryLimits& limits, size_t seen, size_t distinct) {
   return limits.probe_values != 0 && seen == limits.probe_values &&
          static_cast<double>(distinct) > limits.probe_fraction * static_cast<double>(seen);
@@ -154,7 +159,7 @@ void IntDictionary<T>::GrowHashTable() {
 template <typename T>
 bool IntDictionary<T>::BuildHashed(std::span<const T> values, std::span<const uint8_t> valid,
                                    const DictionaryLimits& limits, uint32_t* indices) {
-  ResetHashTable(1024);
+  ResetHashTable(InitialSlots(values.size()));
   const size_t max_entries = std::min(limits.max_entries, limits.max_bytes / sizeof(T));
   size_t k = 0;
   for (size_t i = 0; i < values.size(); ++i) {
@@ -203,7 +208,7 @@ bool StringDictionary::Build(const Column& column, const DictionaryLimits& limit
   entries_.clear();
   entry_hashes_.clear();
   plain_bytes_ = 0;
-  ResetHashTable(1024);
+  ResetHashTable(InitialSlots(column.size()));
   const std::span<const StringRef> refs = column.string_refs();
   const std::span<const uint8_t> valid = column.validity();
   const bool all_valid = column.null_count() == 0;
