@@ -46,11 +46,43 @@ DistinctCounter::DistinctCounter(DistinctCounterConfig config) : config_(config)
 
 DistinctCounter::DistinctCounter(const DistinctCounter& other)
     : config_(other.config_),
-      slots_(other.slots_),
       small_{other.small_[0], other.small_[1]},
+      slots_(other.slot_count_ > 0 ? std::make_unique<uint64_t[]>(other.slot_count_) : nullptr),
+      hll_(other.hll_ ? std::make_unique<HyperLogLog>(*other.hll_) : nullptr),
+      last_(other.last_),
+      slot_count_(other.slot_count_),
       exact_count_(other.exact_count_),
       has_zero_(other.has_zero_),
-      hll_(other.hll_ ? std::make_unique<HyperLogLog>(*other.hll_) : nullptr) {}
+      has_last_(other.has_last_) {
+  if (slot_count_ > 0) std::copy(other.slots_.get(), other.slots_.get() + slot_count_, slots_.get());
+}
+
+DistinctCounter::DistinctCounter(DistinctCounter&& other) noexcept
+    : config_(other.config_),
+      small_{std::exchange(other.small_[0], 0), std::exchange(other.small_[1], 0)},
+      slots_(std::move(other.slots_)),
+      hll_(std::move(other.hll_)),
+      last_(other.last_),
+      slot_count_(std::exchange(other.slot_count_, 0)),
+      exact_count_(std::exchange(other.exact_count_, 0)),
+      has_zero_(std::exchange(other.has_zero_, false)),
+      has_last_(std::exchange(other.has_last_, false)) {}
+
+DistinctCounter& DistinctCounter::operator=(DistinctCounter&& other) noexcept {
+  if (this != &other) {
+    config_ = other.config_;
+    small_[0] = std::exchange(other.small_[0], 0);
+    small_[1] = std::exchange(other.small_[1], 0);
+    slots_ = std::move(other.slots_);
+    hll_ = std::move(other.hll_);
+    last_ = other.last_;
+    slot_count_ = std::exchange(other.slot_count_, 0);
+    exact_count_ = std::exchange(other.exact_count_, 0);
+    has_zero_ = std::exchange(other.has_zero_, false);
+    has_last_ = std::exchange(other.has_last_, false);
+  }
+  return *this;
+}
 
 DistinctCounter& DistinctCounter::operator=(const DistinctCounter& other) {
   if (this != &other) *this = DistinctCounter(other);
@@ -59,7 +91,9 @@ DistinctCounter& DistinctCounter::operator=(const DistinctCounter& other) {
 
 DistinctCounter::~DistinctCounter() = default;
 
-void DistinctCounter::Add(uint64_t hash) {
+void DistinctCounter::AddNew(uint64_t hash) {
+  last_ = hash;
+  has_last_ = true;
   if (hll_) {
     hll_->Add(hash);
     return;
@@ -74,7 +108,7 @@ bool DistinctCounter::Insert(uint64_t hash) {
     ++exact_count_;
     return true;
   }
-  if (slots_.empty()) {
+  if (slot_count_ == 0) {
     for (uint64_t& s : small_) {
       if (s == hash) return false;
       if (s == 0) {
@@ -86,8 +120,8 @@ bool DistinctCounter::Insert(uint64_t hash) {
     Grow();  // moves small_ into the table
   }
   // Grow first, at 3/4 full, so that a probe always meets an empty slot.
-  if ((exact_count_ + 1) * 4 > slots_.size() * 3) Grow();
-  const size_t mask = slots_.size() - 1;
+  if ((exact_count_ + 1) * 4 > size_t{slot_count_} * 3) Grow();
+  const size_t mask = slot_count_ - 1;
   for (size_t i = hash & mask;; i = (i + 1) & mask) {
     if (slots_[i] == hash) return false;
     if (slots_[i] == 0) {
@@ -99,17 +133,20 @@ bool DistinctCounter::Insert(uint64_t hash) {
 }
 
 void DistinctCounter::Grow() {
-  const bool from_small = slots_.empty();
-  const size_t capacity = from_small ? 8 : slots_.size() * 2;
-  const std::vector<uint64_t> old = std::exchange(slots_, std::vector<uint64_t>(capacity));
-  const size_t mask = slots_.size() - 1;
+  const bool from_small = slot_count_ == 0;
+  const size_t old_count = slot_count_;
+  const size_t capacity = from_small ? 8 : old_count * 2;
+  const std::unique_ptr<uint64_t[]> old =
+      std::exchange(slots_, std::make_unique<uint64_t[]>(capacity));  // zeroed
+  slot_count_ = static_cast<uint32_t>(capacity);
+  const size_t mask = capacity - 1;
   const auto place = [&](uint64_t h) {
     if (h == 0) return;
     size_t i = h & mask;
     while (slots_[i] != 0) i = (i + 1) & mask;
     slots_[i] = h;
   };
-  for (const uint64_t h : old) place(h);
+  for (size_t i = 0; i < old_count; ++i) place(old[i]);
   if (from_small) {
     for (uint64_t& h : small_) place(std::exchange(h, 0));
   }
@@ -117,14 +154,14 @@ void DistinctCounter::Grow() {
 
 template <typename F>
 void DistinctCounter::ForEachNonZero(F f) const {
-  if (slots_.empty()) {
+  if (slot_count_ == 0) {
     for (const uint64_t h : small_) {
       if (h != 0) f(h);
     }
     return;
   }
-  for (const uint64_t h : slots_) {
-    if (h != 0) f(h);
+  for (size_t i = 0; i < slot_count_; ++i) {
+    if (slots_[i] != 0) f(slots_[i]);
   }
 }
 
@@ -145,7 +182,8 @@ void DistinctCounter::SwitchToHyperLogLog() {
   hll_ = std::make_unique<HyperLogLog>(config_.precision);
   if (has_zero_) hll_->Add(0);
   ForEachNonZero([&](uint64_t h) { hll_->Add(h); });
-  slots_ = {};
+  slots_.reset();
+  slot_count_ = 0;
   small_[0] = small_[1] = 0;
   exact_count_ = 0;
   has_zero_ = false;
@@ -197,7 +235,7 @@ std::string DistinctCounter::Serialize() const {
   out[1] = static_cast<char>(kExactVersion);
   out[2] = static_cast<char>(config_.precision);
   char* p = out.data() + 3;
-  if (slots_.empty()) {
+  if (slot_count_ == 0) {
     uint64_t v[3];
     size_t k = 0;
     if (has_zero_) v[k++] = 0;

@@ -219,6 +219,32 @@ TEST(DistinctCounterTest, SerializeIsSortedWhateverTheAddOrder) {
   }
 }
 
+// Up to three hashes (two inline and 0) are sorted without the table: every
+// subset of {0, small, large} in every Add order, with Prefetch() between.
+TEST(DistinctCounterTest, InlineHashesSerializeSortedInEveryAddOrder) {
+  const std::vector<uint64_t> all = {0, 5, ~uint64_t{0} - 7};
+  for (unsigned mask = 0; mask < 8; ++mask) {
+    std::vector<uint64_t> values;
+    for (unsigned i = 0; i < 3; ++i) {
+      if ((mask & (1u << i)) != 0) values.push_back(all[i]);
+    }
+    std::string want = {'\x01', '\x01', '\x0c'};
+    for (const uint64_t h : values) {  // `all` is ascending
+      for (int b = 0; b < 8; ++b) want.push_back(static_cast<char>((h >> (8 * b)) & 0xff));
+    }
+    std::vector<uint64_t> order = values;
+    do {
+      DistinctCounter c;
+      for (const uint64_t h : order) {
+        c.Prefetch(h);
+        c.Add(h);
+      }
+      EXPECT_EQ(c.Serialize(), want) << mask;
+      EXPECT_EQ(c.Count(), values.size());
+    } while (std::next_permutation(order.begin(), order.end()));
+  }
+}
+
 TEST(DistinctCounterTest, CopiesAreIndependent) {
   DistinctCounter exact = Fill(4, 0, 10);
   DistinctCounter copy = exact;

@@ -159,15 +159,17 @@ class HostRollups::NameTable {
   uint32_t Intern(std::string_view name, uint64_t hash) {
     if ((names_.size() + 1) * 2 > slots_.size()) Rehash(std::max<size_t>(16, slots_.size() * 2));
     const size_t mask = slots_.size() - 1;
+    const uint64_t tag = hash & ~uint64_t{0xffffffff};
     for (size_t i = hash & mask;; i = (i + 1) & mask) {
-      const uint32_t s = slots_[i];
-      if (s == 0) {
-        slots_[i] = static_cast<uint32_t>(names_.size() + 1);
+      const uint64_t slot = slots_[i];
+      if (slot == 0) {
         names_.emplace_back(name);
         hashes_.push_back(hash);
+        slots_[i] = tag | names_.size();
         return static_cast<uint32_t>(names_.size() - 1);
       }
-      if (hashes_[s - 1] == hash && SameText(names_[s - 1], name)) return s - 1;
+      const auto id = static_cast<uint32_t>(slot) - 1;
+      if ((slot & ~uint64_t{0xffffffff}) == tag && SameText(names_[id], name)) return id;
     }
   }
   uint32_t Intern(std::string_view name) { return Intern(name, KeyHash(name)); }
@@ -180,37 +182,18 @@ class HostRollups::NameTable {
     for (size_t id = 0; id < names_.size(); ++id) {
       size_t i = hashes_[id] & mask;
       while (slots_[i] != 0) i = (i + 1) & mask;
-      slots_[i] = static_cast<uint32_t>(id + 1);
+      slots_[i] = (hashes_[id] & ~uint64_t{0xffffffff}) | (id + 1);
     }
   }
 
   std::vector<std::string> names_;
   std::vector<uint64_t> hashes_;  // KeyHash() of names_[id]
-  std::vector<uint32_t> slots_;   // id + 1, 0 = empty; size 0 or a power of two
+  // The high 32 bits of the hash, then id + 1 (so that 0 is empty): a probe
+  // reads the name only on a likely match. Size 0 or a power of two.
+  std::vector<uint64_t> slots_;
 };
 
 namespace {
-
-// DistinctCounter::Add() is idempotent, and a host often repeats its last
-// peer or port (a client polling one server, a burst of flows to one
-// service): skipping the repeat saves the counter's search and insert.
-class RepeatSkippingCounter {
- public:
-  explicit RepeatSkippingCounter(const DistinctCounterConfig& c) : counter_(c) {}
-  void Add(uint64_t hash) {
-    if (has_last_ && hash == last_) return;
-    has_last_ = true;
-    last_ = hash;
-    counter_.Add(hash);
-  }
-  const DistinctCounter& counter() const { return counter_; }
-  Status Merge(const DistinctCounter& other) { return counter_.Merge(other); }
-
- private:
-  DistinctCounter counter_;
-  uint64_t last_ = 0;
-  bool has_last_ = false;
-};
 
 // A list of a few items, the first N inline: most hosts of a window see one
 // or two L7 names and one probe, and a heap block per host and list (then
@@ -268,14 +251,14 @@ struct HostRollups::HostState {
   int64_t tcp_syn_only_as_src = 0;
   int64_t duration_sum_ms = 0;
   int64_t duration_count = 0;
-  RepeatSkippingCounter peers_contacted;
-  RepeatSkippingCounter peers_contacting;
-  RepeatSkippingCounter dst_ports_contacted;
   // Ids in the window's NameTable, in order of first appearance (the order
   // of the snapshot format), searched linearly: a host sees a handful of L7
   // names and probes. Sorted by name when the window closes.
-  SmallList<std::pair<uint32_t, int64_t>, 2> l7_bytes;
   SmallList<uint32_t, 2> probes;
+  SmallList<std::pair<uint32_t, int64_t>, 2> l7_bytes;
+  DistinctCounter peers_contacted;
+  DistinctCounter peers_contacting;
+  DistinctCounter dst_ports_contacted;
 
   void AddL7(uint32_t id, int64_t bytes) {
     for (auto& [l7, b] : l7_bytes) {
@@ -287,14 +270,18 @@ struct HostRollups::HostState {
     l7_bytes.push_back({id, bytes});
   }
   void AddProbe(uint32_t id) {
-    if (std::find(probes.begin(), probes.end(), id) == probes.end()) probes.push_back(id);
+    for (const uint32_t p : probes) {
+      if (p == id) return;
+    }
+    probes.push_back(id);
   }
 };
 
 struct HostRollups::Window {
   explicit Window(const DistinctCounterConfig& c) : overflowed(c) {}
 
-  struct HostEntry {
+  // Six cache lines, aligned: a flow touches most of its two hosts' lines.
+  struct alignas(64) HostEntry {
     HostEntry(std::string_view h, uint64_t kh, const DistinctCounterConfig& c)
         : key_hash(kh), text_hash(HashBytes(h)), host(h), state(c) {}
     uint64_t key_hash;   // KeyHash(host)
@@ -450,9 +437,11 @@ void HostRollups::Consume(const FlowBatch& batch) {
                                  sizeof(StringRef)};
     }
   }
+  const Column& port_col = batch.column(kDstPort);
   constexpr size_t kRowsAhead = 64;
   constexpr size_t kSlotsAhead = 16;
   constexpr size_t kEntriesAhead = 8;
+  constexpr size_t kCountersAhead = 4;
   for (size_t row = 0; row < n; ++row) {
     if (row % 8 == 0 && row + kRowsAhead < n) {
       for (size_t i = 0; i < stream_count; ++i) {
@@ -474,6 +463,25 @@ void HostRollups::Consume(const FlowBatch& batch) {
             const char* e = reinterpret_cast<const char*>(slot.entry);
             for (size_t at = 0; at < sizeof(Window::HostEntry); at += 64) __builtin_prefetch(e + at);
           }
+        }
+      }
+      // Then the slots the peer and port counters will probe (tables of
+      // hosts with more than two peers or ports).
+      if (row + kCountersAhead < n) {
+        const size_t ahead = row + kCountersAhead;
+        const uint64_t hs = key_hashes_[2 * ahead];
+        const uint64_t hd = key_hashes_[2 * ahead + 1];
+        const Window::Slot& ss = w.slots[hs & mask];
+        const Window::Slot& ds = w.slots[hd & mask];
+        const Window::HostEntry* se = ss.key_hash == hs ? ss.entry : nullptr;
+        const Window::HostEntry* de = ds.key_hash == hd ? ds.entry : nullptr;
+        if (se != nullptr && de != nullptr) {
+          se->state.peers_contacted.Prefetch(de->text_hash);
+          de->state.peers_contacting.Prefetch(se->text_hash);
+        }
+        if (se != nullptr && port_col.IsValid(ahead)) {
+          se->state.dst_ports_contacted.Prefetch(
+              HashU64(static_cast<uint32_t>(port_col.Int32(ahead))));
         }
       }
     }
@@ -700,12 +708,12 @@ void HostRollups::EmitWindow(int64_t window_start, Window& window, bool correcti
     r.bytes_received = h.bytes_received;
     r.pkts_sent = h.pkts_sent;
     r.pkts_received = h.pkts_received;
-    r.peers_contacted = h.peers_contacted.counter().Count();
-    r.peers_contacting = h.peers_contacting.counter().Count();
-    r.dst_ports_contacted = h.dst_ports_contacted.counter().Count();
-    r.peers_contacted_sketch = h.peers_contacted.counter().Serialize();
-    r.peers_contacting_sketch = h.peers_contacting.counter().Serialize();
-    r.dst_ports_contacted_sketch = h.dst_ports_contacted.counter().Serialize();
+    r.peers_contacted = h.peers_contacted.Count();
+    r.peers_contacting = h.peers_contacting.Count();
+    r.dst_ports_contacted = h.dst_ports_contacted.Count();
+    r.peers_contacted_sketch = h.peers_contacted.Serialize();
+    r.peers_contacting_sketch = h.peers_contacting.Serialize();
+    r.dst_ports_contacted_sketch = h.dst_ports_contacted.Serialize();
     r.tcp_syn_only_as_src = h.tcp_syn_only_as_src;
     // Ordered by ids, named only for the kept ones.
     auto& l7 = h.l7_bytes;
@@ -935,9 +943,9 @@ std::string HostRollups::SaveState() const {
                             h.duration_sum_ms, h.duration_count}) {
       PutVarint(out, static_cast<uint64_t>(v));
     }
-    PutCounter(out, h.peers_contacted.counter());
-    PutCounter(out, h.peers_contacting.counter());
-    PutCounter(out, h.dst_ports_contacted.counter());
+    PutCounter(out, h.peers_contacted);
+    PutCounter(out, h.peers_contacting);
+    PutCounter(out, h.dst_ports_contacted);
     PutVarint(out, h.l7_bytes.size());
     for (const auto& [id, bytes] : h.l7_bytes) {
       PutBytes(out, names.name(id));
@@ -1114,9 +1122,9 @@ Status HostRollups::MergeState(std::string_view bytes) {
     into.tcp_syn_only_as_src = AddWrapping(into.tcp_syn_only_as_src, from.tcp_syn_only_as_src);
     into.duration_sum_ms = AddWrapping(into.duration_sum_ms, from.duration_sum_ms);
     into.duration_count = AddWrapping(into.duration_count, from.duration_count);
-    (void)into.peers_contacted.Merge(from.peers_contacted.counter());
-    (void)into.peers_contacting.Merge(from.peers_contacting.counter());
-    (void)into.dst_ports_contacted.Merge(from.dst_ports_contacted.counter());
+    (void)into.peers_contacted.Merge(from.peers_contacted);
+    (void)into.peers_contacting.Merge(from.peers_contacting);
+    (void)into.dst_ports_contacted.Merge(from.dst_ports_contacted);
     for (const auto& [from_id, l7_bytes] : from.l7_bytes) {
       const uint32_t id = into_names.Intern(from_names.name(from_id));
       auto it = std::find_if(into.l7_bytes.begin(), into.l7_bytes.end(),

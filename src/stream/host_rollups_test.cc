@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <map>
@@ -468,6 +469,64 @@ TEST(HostRollupsTest, RecordsAreOrderedByWindowThenHost) {
   const std::vector<std::pair<int64_t, std::string>> want = {
       {kT0, kA}, {kT0, "10.0.0.8"}, {kT0 + kMin, kB}, {kT0 + kMin, "10.0.0.9"}};
   EXPECT_EQ(got, want);
+}
+
+// Host names of every length from 1 to 48 bytes (the table compares and
+// hashes them by words), many sharing long prefixes or differing only in the
+// last byte or in length, with more L7 names and probes per host than are
+// kept inline: each is its own host, and the records are ordered by name.
+TEST(HostRollupsTest, HostsOfEveryLengthAndSharedPrefixesStayApart) {
+  const std::string base = "2001:db8:aaaa:bbbb:cccc:dddd:eeee:ffff:0123:45";
+  std::vector<std::string> hosts;
+  for (size_t len = 1; len <= 48; ++len) {
+    std::string h = (base + base).substr(0, len);
+    hosts.push_back(h);
+    h.back() = h.back() == 'z' ? 'y' : 'z';  // same length, other last byte
+    hosts.push_back(h);
+  }
+  hosts.push_back(std::string("10.0.0.1\0", 9));  // an embedded NUL: not "10.0.0.1"
+  std::vector<TestFlow> flows;
+  for (size_t i = 0; i < hosts.size(); ++i) {
+    for (size_t k = 0; k <= i % 5; ++k) {
+      flows.push_back({.probe = "p" + std::to_string((i + k) % 4),
+                       .src = hosts[i],
+                       .dst = kA,
+                       .l7 = "L7." + std::to_string(k),
+                       .in_bytes = static_cast<int64_t>(10 * (k + 1))});
+    }
+  }
+  const auto rs = RunAll(flows);
+  ASSERT_EQ(rs.size(), hosts.size() + 1);
+  std::vector<std::string> got;
+  for (const auto& r : rs) got.push_back(r.host);
+  std::vector<std::string> want = hosts;
+  want.emplace_back(kA);
+  std::sort(want.begin(), want.end());
+  EXPECT_EQ(got, want);
+  for (size_t i = 0; i < hosts.size(); ++i) {
+    const HostRollupRecord* r = Find(rs, kT0, hosts[i]);
+    ASSERT_NE(r, nullptr) << i;
+    const auto n = static_cast<int64_t>(i % 5 + 1);
+    EXPECT_EQ(r->flows_as_src, n) << i;
+    EXPECT_EQ(r->bytes_sent, 5 * n * (n + 1)) << i;
+    EXPECT_EQ(r->peers_contacted, 1u) << i;
+    ASSERT_EQ(r->top_l7.size(), static_cast<size_t>(n)) << i;
+    for (int64_t k = 0; k < n; ++k) {  // bytes descending
+      EXPECT_EQ(r->top_l7[k].name, "L7." + std::to_string(n - 1 - k)) << i;
+      EXPECT_EQ(r->top_l7[k].bytes, 10 * (n - k)) << i;
+    }
+    std::vector<std::string> probes;
+    for (int64_t k = 0; k < std::min<int64_t>(n, 4); ++k) {
+      probes.push_back("p" + std::to_string((i + k) % 4));
+    }
+    std::sort(probes.begin(), probes.end());
+    EXPECT_EQ(r->probes, probes) << i;
+  }
+  const HostRollupRecord* a = Find(rs, kT0, kA);
+  ASSERT_NE(a, nullptr);
+  EXPECT_EQ(a->flows_as_dst, static_cast<int64_t>(flows.size()));
+  EXPECT_EQ(a->peers_contacting, hosts.size());
+  EXPECT_EQ(a->probes, (std::vector<std::string>{"p0", "p1", "p2", "p3"}));
 }
 
 std::string Ndjson(const std::vector<HostRollupRecord>& records) {
