@@ -1,13 +1,13 @@
 #include "stream/host_rollups.h"
 
 #include "core/json_string.h"
+#include "core/utc_time.h"
 
 #include <algorithm>
 #include <array>
 #include <bit>
 #include <cassert>
 #include <charconv>
-#include <chrono>
 #include <cstring>
 #include <memory>
 #include <utility>
@@ -40,18 +40,6 @@ int64_t ShareUpTo(int64_t total, int64_t elapsed, int64_t span) {
 
 int64_t CounterOrZero(const Column& col, size_t row) {
   return col.IsValid(row) ? std::max<int64_t>(0, col.Int64(row)) : 0;
-}
-
-// "2025-12-01T00:07:00Z" (seconds precision; windows are whole minutes).
-std::string FormatUtcSeconds(int64_t ms) {
-  using namespace std::chrono;
-  const sys_time<milliseconds> t{milliseconds(ms)};
-  const sys_days day = floor<days>(t);
-  const year_month_day ymd{day};
-  const hh_mm_ss<seconds> hms{floor<seconds>(t - day)};
-  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z", static_cast<int>(ymd.year()),
-                     static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
-                     hms.hours().count(), hms.minutes().count(), hms.seconds().count());
 }
 
 }  // namespace
@@ -173,6 +161,15 @@ class HostRollups::NameTable {
     }
   }
   uint32_t Intern(std::string_view name) { return Intern(name, KeyHash(name)); }
+  // Intern(name), remembering the answer: for a column whose value mostly
+  // repeats from row to row (the probe), a compare instead of a hash and a
+  // probe.
+  uint32_t InternRepeated(std::string_view name) {
+    if (has_last_ && SameText(names_[last_id_], name)) return last_id_;
+    last_id_ = Intern(name);
+    has_last_ = true;
+    return last_id_;
+  }
   const std::string& name(uint32_t id) const { return names_[id]; }
 
  private:
@@ -188,6 +185,8 @@ class HostRollups::NameTable {
 
   std::vector<std::string> names_;
   std::vector<uint64_t> hashes_;  // KeyHash() of names_[id]
+  uint32_t last_id_ = 0;          // InternRepeated()'s last answer, if has_last_
+  bool has_last_ = false;
   // The high 32 bits of the hash, then id + 1 (so that 0 is empty): a probe
   // reads the name only on a likely match. Size 0 or a power of two.
   std::vector<uint64_t> slots_;
@@ -555,7 +554,7 @@ void HostRollups::ConsumeRow(const FlowBatch& batch, size_t row) {
     if (duration_ms && *duration_ms < 0) duration_ms.reset();
     const Column& probe_col = batch.column(kProbe);
     std::optional<uint32_t> probe_id;
-    if (probe_col.IsValid(row)) probe_id = window.names.Intern(probe_col.String(row));
+    if (probe_col.IsValid(row)) probe_id = window.names.InternRepeated(probe_col.String(row));
     const auto add_common = [&](HostState& h) {
       if (duration_ms) {
         h.duration_sum_ms += *duration_ms;
@@ -749,10 +748,13 @@ void HostRollups::EmitWindow(int64_t window_start, Window& window, bool correcti
   std::vector<ByName> sorted;
   sorted.reserve(window.entry_count);
   window.ForEachEntry([&](Window::HostEntry& e) {
+    char padded[16] = {};
+    std::memcpy(padded, e.host.data(), std::min<size_t>(e.host.size(), 16));
     ByName b{{0, 0}, &e};
-    const size_t n = std::min<size_t>(e.host.size(), 16);
-    for (size_t i = 0; i < n; ++i) {
-      b.prefix[i / 8] |= uint64_t{static_cast<unsigned char>(e.host[i])} << (56 - 8 * (i % 8));
+    for (size_t w = 0; w < 2; ++w) {
+      for (size_t i = 0; i < 8; ++i) {
+        b.prefix[w] = (b.prefix[w] << 8) | static_cast<unsigned char>(padded[8 * w + i]);
+      }
     }
     sorted.push_back(b);
   });
@@ -1202,16 +1204,27 @@ void AppendHex(std::string* out, std::string_view bytes) {
     *p++ = kDigits[b & 0xf];
   }
 }
-// "2025-12-01T00:07:00Z", with the last value remembered: every record of a
-// window has the same two timestamps.
+// "2025-12-01T00:07:00Z". Every record of a window has the same two
+// timestamps, and they alternate: remember the text of both.
 void AppendUtcSeconds(std::string* out, int64_t ms) {
-  thread_local int64_t cached_ms = INT64_MIN;
-  thread_local std::string cached;
-  if (ms != cached_ms) {
-    cached = FormatUtcSeconds(ms);
-    cached_ms = ms;
+  struct Cached {
+    int64_t ms = INT64_MIN;
+    std::string text;
+  };
+  thread_local Cached cache[2];
+  thread_local unsigned next = 0;
+  for (const Cached& c : cache) {
+    if (c.ms == ms) {
+      *out += c.text;
+      return;
+    }
   }
-  *out += cached;
+  Cached& c = cache[next];
+  next ^= 1;
+  c.ms = ms;
+  c.text.clear();
+  AppendUtcTimestamp(c.text, ms);
+  *out += c.text;
 }
 
 }  // namespace
@@ -1260,7 +1273,7 @@ void AppendNdjson(const HostRollupRecord& r, std::string* out, RollupNdjsonSpans
   *out += R"(,"avg_duration_ms":)";
   if (r.avg_duration_ms) {
     // Shortest text that reads back as the same double, as fmt's "{}".
-    *out += fmt::format("{}", *r.avg_duration_ms);
+    fmt::format_to(std::back_inserter(*out), "{}", *r.avg_duration_ms);
   } else {
     *out += "null";
   }
