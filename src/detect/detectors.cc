@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <array>
 #include <cassert>
-#include <chrono>
 #include <cmath>
 #include <cstring>
 #include <map>
@@ -15,6 +14,7 @@
 #include <fmt/format.h>
 
 #include "core/json_string.h"
+#include "core/utc_time.h"
 #include "decode/net_text.h"
 #include "detect/dns_name.h"
 #include "stream/event_time.h"
@@ -34,20 +34,6 @@ constexpr int32_t kFin = 0x01;
 constexpr int32_t kPsh = 0x08;
 constexpr int32_t kAck = 0x10;
 
-// "2025-12-01T00:07:00Z", or with milliseconds "2025-12-01T00:07:00.123Z".
-void AppendUtc(std::string& out, int64_t ms, bool millis) {
-  using namespace std::chrono;
-  const sys_time<milliseconds> t{milliseconds(ms)};
-  const sys_days day = floor<days>(t);
-  const year_month_day ymd{day};
-  const hh_mm_ss<milliseconds> hms{t - day};
-  fmt::format_to(std::back_inserter(out), "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}",
-                 static_cast<int>(ymd.year()), static_cast<unsigned>(ymd.month()),
-                 static_cast<unsigned>(ymd.day()), hms.hours().count(), hms.minutes().count(),
-                 hms.seconds().count());
-  if (millis) fmt::format_to(std::back_inserter(out), ".{:03}", hms.subseconds().count());
-  out += 'Z';
-}
 
 // An address as a number: IPv4 as ::ffff:a.b.c.d, big-endian halves, so
 // that comparing (hi, lo) orders addresses numerically.
@@ -460,7 +446,8 @@ struct Detectors::Row {
 // bytes (other IPv6) have a smaller table of their own; longer ones are
 // parsed every time. Text that is not an address is never cached, so it is
 // counted every time. `listed` holds for blocklist(): Reset() when the
-// blocklist changes.
+// blocklist changes. Size: 16k short and 4k long entries, ~1.1 MB (on the
+// synthetic mix, 4x fewer entries missed twice as often, and were slower).
 class Detectors::AddressCache {
  public:
   struct Address {
@@ -518,8 +505,8 @@ class Detectors::AddressCache {
   }
 
  private:
-  static constexpr int kShortBits = 12;
-  static constexpr int kLongBits = 10;
+  static constexpr int kShortBits = 14;
+  static constexpr int kLongBits = 12;
   static constexpr size_t kLongText = 40;
 
   // size 0: empty (no text of a cached length matches it).
@@ -1072,11 +1059,11 @@ bool Detectors::Fire(DetectionType type, const Row& r, int64_t window_start_ms,
   fmt::format_to(std::back_inserter(j),
                  R"({{"id":"{}","type":"{}","severity":"{}","window_start":")", e.id, e.type,
                  e.severity);
-  AppendUtc(j, e.window_start_ms, false);
+  AppendUtcTimestamp(j, e.window_start_ms);
   j += R"(","window_end":")";
-  AppendUtc(j, e.window_end_ms, false);
+  AppendUtcTimestamp(j, e.window_end_ms);
   j += R"(","detected_at":")";
-  AppendUtc(j, e.detected_at_ms, true);
+  AppendUtcTimestamp(j, e.detected_at_ms, /*millis=*/true);
   j += '"';
   if (with_src) fmt::format_to(std::back_inserter(j), R"(,"src_ip":"{}")", src_text);
   if (with_dst) fmt::format_to(std::back_inserter(j), R"(,"dst_ip":"{}")", dst_text);
