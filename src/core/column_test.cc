@@ -133,11 +133,16 @@ TEST(FlowSchemaTest, HasTheDocumentedColumns) {
   EXPECT_EQ(b.num_columns(), 46u);
 }
 
+Result<int> MakeResult(bool good) {
+  if (good) return 5;
+  return Status::IoError("disk gone");
+}
+
 TEST(ResultTest, CarriesValueOrStatus) {
-  Result<int> ok = 5;
+  Result<int> ok = MakeResult(true);
   ASSERT_TRUE(ok.ok());
   EXPECT_EQ(*ok, 5);
-  Result<int> bad = Status::IoError("disk gone");
+  Result<int> bad = MakeResult(false);
   ASSERT_FALSE(bad.ok());
   EXPECT_EQ(bad.status().ToString(), "IoError: disk gone");
 }
