@@ -9,7 +9,7 @@ TEST(WriterOptions, DefaultsAreValid) {
   const WriterOptions o;
   EXPECT_TRUE(o.Validate().ok());
   EXPECT_EQ(o.compression, Compression::kZstd);
-  EXPECT_EQ(o.zstd_level, 3);
+  EXPECT_EQ(o.zstd_level, 2);
 }
 
 TEST(WriterOptions, ZstdLevelRange) {
