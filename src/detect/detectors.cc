@@ -95,9 +95,48 @@ inline uint64_t HashKey(const Key& k) {
   return h ^ (h >> 33);
 }
 
+// The bytes of detector state (Detectors::StateBytes()) and the budget they
+// are held to (max_state_bytes, 0: none). Whatever holds heap state reports
+// what it allocates and frees when it does (a table when it grows, not per
+// insert), so reading it is O(1) and the flow path only reads full().
+class ByteMeter {
+ public:
+  explicit ByteMeter(uint64_t limit) : limit_(limit) {}
+
+  uint64_t bytes() const { return bytes_; }
+  uint64_t limit() const { return limit_; }
+  void set_limit(uint64_t limit) {
+    limit_ = limit;
+    Update();
+  }
+  // At or above the budget: no new key may enter a table.
+  bool full() const { return full_; }
+  // Whether `more` bytes keep the state within the budget.
+  bool Fits(uint64_t more) const {
+    return limit_ == 0 || (bytes_ <= limit_ && more <= limit_ - bytes_);
+  }
+  void Add(uint64_t n) {
+    bytes_ += n;
+    Update();
+  }
+  void Sub(uint64_t n) {
+    assert(n <= bytes_);
+    bytes_ -= n;
+    Update();
+  }
+
+ private:
+  void Update() { full_ = limit_ != 0 && bytes_ >= limit_; }
+
+  uint64_t bytes_ = 0;
+  uint64_t limit_ = 0;
+  bool full_ = false;
+};
+
 // Open addressing with linear probing over fixed-size keys: no allocation
 // per insert (the slot array grows 4x at half load), no erase (a window's
-// tables are dropped whole).
+// tables are dropped whole). Its slot and control arrays are counted in a
+// ByteMeter, and it does not grow past the meter's budget.
 //
 // A probe reads a byte array of control bytes (empty, or a 7-bit tag of the
 // hash) and compares a slot's key only when its tag matches, so walking a
@@ -110,12 +149,15 @@ inline uint64_t HashKey(const Key& k) {
 template <typename V>
 class FlatMap {
  public:
-  FlatMap() = default;
-  FlatMap(FlatMap&&) noexcept = default;
-  FlatMap& operator=(FlatMap&&) noexcept = default;
+  // `meter` must outlive the table.
+  explicit FlatMap(ByteMeter& meter) : meter_(&meter) {}
+  ~FlatMap() { meter_->Sub(BytesOf(capacity_)); }
+  FlatMap(const FlatMap&) = delete;
+  FlatMap& operator=(const FlatMap&) = delete;
 
   // The value of `key`. If absent: inserts a value-initialized one and sets
-  // *inserted when size() < limit, else returns nullptr.
+  // *inserted when size() < limit and the table has room or may grow
+  // within the meter's budget, else returns nullptr (so limit 0: find only).
   V* FindOrInsert(const Key& key, size_t limit, bool* inserted) {
     return FindOrInsert(key, HashKey(key), limit, inserted);
   }
@@ -124,7 +166,10 @@ class FlatMap {
   V* FindOrInsert(const Key& key, uint64_t h, size_t limit, bool* inserted) {
     assert(h == HashKey(key));
     *inserted = false;
-    if (capacity_ == 0) Allocate(kMinCapacity);
+    if (capacity_ == 0) {
+      if (limit == 0 || !meter_->Fits(BytesOf(kMinCapacity))) return nullptr;
+      Allocate(kMinCapacity);
+    }
     const uint8_t tag = TagOf(h);
     const size_t mask = capacity_ - 1;
     for (size_t i = h & mask;; i = (i + 1) & mask) {
@@ -135,11 +180,15 @@ class FlatMap {
       }
       if (c != kEmpty) continue;
       if (size_ >= limit) return nullptr;
+      const bool grow = 2 * (size_ + 1) > capacity_;
+      if (grow && !meter_->Fits(BytesOf(capacity_ * kGrowth) - BytesOf(capacity_))) {
+        return nullptr;
+      }
       ctrl_[i] = tag;
       std::construct_at(&slots_[i].s, Slot{key, V{}});
       ++size_;
       *inserted = true;
-      if (2 * size_ <= capacity_) return &slots_[i].s.value;
+      if (!grow) return &slots_[i].s.value;
       Rehash(capacity_ * kGrowth);
       return FindOrNull(key);
     }
@@ -169,8 +218,9 @@ class FlatMap {
   }
 
   // Room for `n` entries without growing: the capacity FindOrInsert would
-  // have reached after n inserts.
+  // have reached after n inserts (none for n == 0), whatever the budget.
   void Reserve(size_t n) {
+    if (n == 0) return;
     size_t capacity = kMinCapacity;
     while (2 * n > capacity) capacity *= kGrowth;
     if (capacity > capacity_) Rehash(capacity);
@@ -219,9 +269,12 @@ class FlatMap {
   // independent of the home slot (the low bits) below 2^57 slots.
   static uint8_t TagOf(uint64_t h) { return static_cast<uint8_t>((h >> 57) | 0x80); }
 
+  static uint64_t BytesOf(size_t capacity) { return capacity * (1 + sizeof(SlotStorage)); }
+
   void Allocate(size_t capacity) {
     ctrl_ = std::make_unique<uint8_t[]>(capacity);  // zeroed: all kEmpty
     slots_ = std::make_unique<SlotStorage[]>(capacity);
+    meter_->Add(BytesOf(capacity));
     capacity_ = capacity;
   }
 
@@ -239,8 +292,10 @@ class FlatMap {
       ctrl_[i] = old_ctrl[j];
       std::construct_at(&slots_[i].s, old_slots[j].s);
     }
+    meter_->Sub(BytesOf(old_capacity));
   }
 
+  ByteMeter* meter_;
   std::unique_ptr<uint8_t[]> ctrl_;
   std::unique_ptr<SlotStorage[]> slots_;
   size_t capacity_ = 0;
@@ -540,7 +595,27 @@ class Detectors::AddressCache {
   Address uncached_;
 };
 
+// The header's name for the ByteMeter: FlatMap, outside Detectors, cannot
+// name a private member class.
+class Detectors::StateMeter : public ByteMeter {
+ public:
+  using ByteMeter::ByteMeter;
+};
+
 struct Detectors::Window {
+  explicit Window(ByteMeter& meter)
+      : vertical(meter),
+        horizontal(meter),
+        scan_seen(meter),
+        syn_flood(meter),
+        volumetric(meter),
+        volumetric_seen(meter),
+        icmp_flood(meter),
+        blocklist(meter),
+        dns_tunnel(meter),
+        exfiltration(meter),
+        suspicious(meter) {}
+
   FlatMap<Distinct<uint16_t>> vertical;  // (src, dst)
   FlatMap<Distinct<Ip>> horizontal;      // (src, port)
   FlatMap<Present> scan_seen;            // (src, dst, port)
@@ -561,11 +636,33 @@ struct Detectors::Cooldowns {
   std::array<std::map<Key, int64_t>, kDetectionTypeCount> last_fired;
 };
 
+namespace {
+
+// StateBytes() shares of what is not a table: an open window's node in open_
+// (plus sizeof(Window), its table headers; the tables count themselves), a
+// cooldown entry (a red-black tree node: colour and three links, then the
+// value), and a queued event with its strings' heap buffers.
+constexpr uint64_t kTreeNodeLinks = 4 * sizeof(void*);
+constexpr uint64_t kWindowNodeBytes = kTreeNodeLinks + sizeof(std::pair<const int64_t, void*>);
+constexpr uint64_t kCooldownBytes = kTreeNodeLinks + sizeof(std::pair<const Key, int64_t>);
+
+uint64_t HeapBytes(const std::string& s) {
+  static const size_t kInline = std::string().capacity();
+  return s.capacity() > kInline ? s.capacity() + 1 : 0;
+}
+uint64_t EventBytes(const DetectionEvent& e) {
+  return sizeof(DetectionEvent) + HeapBytes(e.id) + HeapBytes(e.type) + HeapBytes(e.severity) +
+         HeapBytes(e.key_host) + HeapBytes(e.json);
+}
+
+}  // namespace
+
 Detectors::Detectors(DetectorConfig config, const Clock& clock)
     : config_(std::move(config)),
       clock_(clock),
       watermark_(config_.window_ms, config_.lateness_ms, config_.idle_timeout_ms),
       blocklist_set_(std::make_shared<const IpSet>()),
+      meter_(std::make_unique<StateMeter>(config_.max_state_bytes)),
       cooldowns_(std::make_unique<Cooldowns>()),
       addresses_(std::make_unique<AddressCache>()) {
   assert(config_.Validate().ok());
@@ -628,7 +725,10 @@ Detectors::Window& Detectors::WindowAt(int64_t window_start_ms) {
 
 Detectors::Window& Detectors::OpenWindow(int64_t window_start_ms) {
   auto it = open_.find(window_start_ms);
-  if (it == open_.end()) it = open_.emplace(window_start_ms, std::make_unique<Window>()).first;
+  if (it == open_.end()) {
+    it = open_.emplace(window_start_ms, std::make_unique<Window>(*meter_)).first;
+    meter_->Add(sizeof(Window) + kWindowNodeBytes);
+  }
   cached_window_start_ms_ = window_start_ms;
   cached_window_ = it->second.get();
   return *cached_window_;
@@ -814,12 +914,20 @@ void Detectors::ConsumeRow(const Row& r) {
   if (watermark_.AfterFlow(r.start_ms)) CloseWindows();
 }
 
+inline size_t Detectors::KeyLimit() const {
+  return meter_->full() ? 0 : config_.max_keys_per_window;
+}
+
+void Detectors::CountRefused(size_t table_size) {
+  ++(table_size >= config_.max_keys_per_window ? stats_.keys_overflow : stats_.keys_over_memory);
+}
+
 void Detectors::CountRow(const Row& r, int64_t window_start, Window& w) {
-  const size_t limit = config_.max_keys_per_window;
+  const size_t limit = KeyLimit();
   bool inserted = false;
   const auto track = [&](auto& table, const Key& key, uint64_t hash) {
     auto* state = table.FindOrInsert(key, hash, limit, &inserted);
-    if (state == nullptr) ++stats_.keys_overflow;
+    if (state == nullptr) CountRefused(table.size());
     return state;
   };
 
@@ -833,7 +941,11 @@ void Detectors::CountRow(const Row& r, int64_t window_start, Window& w) {
     if (v != nullptr && v->done) v = nullptr;
     if (h != nullptr && h->done) h = nullptr;
     if (v != nullptr || h != nullptr) {
-      w.scan_seen.FindOrInsert(MakeKey(r.src, r.dst, r.dst_port), r.scan_hash, SIZE_MAX, &inserted);
+      // A new value of a tracked key, if the table has room (or may grow).
+      if (w.scan_seen.FindOrInsert(MakeKey(r.src, r.dst, r.dst_port), r.scan_hash, SIZE_MAX,
+                                   &inserted) == nullptr) {
+        ++stats_.keys_over_memory;
+      }
       if (inserted && v != nullptr && CountTowards(*v, r.dst_port, config_.vertical_scan_ports)) {
         Fire(DetectionType::kPortScanVertical, r, window_start, pair.w,
              CountEvidence("distinct_dst_ports", v->count, "dst_ports", v->samples),
@@ -917,12 +1029,12 @@ void Detectors::CountRow(const Row& r, int64_t window_start, Window& w) {
 
 void Detectors::AddShare(const Row& r, int64_t window_start, Window& w, int64_t bytes,
                          int64_t pkts) {
-  const size_t limit = config_.max_keys_per_window;
+  const size_t limit = KeyLimit();
   const double window_s = static_cast<double>(config_.window_ms) / 1000.0;
   bool inserted = false;
   const auto track = [&](auto& table, const Key& key, uint64_t hash) {
     auto* state = table.FindOrInsert(key, hash, limit, &inserted);
-    if (state == nullptr) ++stats_.keys_overflow;
+    if (state == nullptr) CountRefused(table.size());
     return state;
   };
 
@@ -933,7 +1045,10 @@ void Detectors::AddShare(const Row& r, int64_t window_start, Window& w, int64_t 
       v->bytes += bytes;
       v->pkts += pkts;
       if (r.has_src) {
-        w.volumetric_seen.FindOrInsert(MakeKey(r.dst, r.src), r.dst_src_hash, SIZE_MAX, &inserted);
+        if (w.volumetric_seen.FindOrInsert(MakeKey(r.dst, r.src), r.dst_src_hash, SIZE_MAX,
+                                           &inserted) == nullptr) {
+          ++stats_.keys_over_memory;
+        }
         if (inserted) {
           ++v->sources;
           v->samples.Add(r.src);
@@ -994,7 +1109,9 @@ bool Detectors::Fire(DetectionType type, const Row& r, int64_t window_start_ms,
   const Key key{key_words};
   auto& last_fired = cooldowns_->last_fired[t];
   auto [it, first] = last_fired.try_emplace(key, window_start_ms);
-  if (!first) {
+  if (first) {
+    meter_->Add(kCooldownBytes);
+  } else {
     if (window_start_ms < it->second + config_.cooldown_ms) {
       ++stats_.suppressed_by_cooldown;
       return false;
@@ -1087,6 +1204,9 @@ bool Detectors::Fire(DetectionType type, const Row& r, int64_t window_start_ms,
 
   ++stats_.events;
   ++stats_.events_by_type[t];
+  const uint64_t bytes = EventBytes(e);
+  events_bytes_ += bytes;
+  meter_->Add(bytes);
   events_.push_back(std::move(e));
   return true;
 }
@@ -1097,7 +1217,8 @@ void Detectors::CloseWindows() {
   bool closed_any = false;
   while (!open_.empty() && watermark_.IsClosed(open_.begin()->first)) {
     if (cached_window_ == open_.begin()->second.get()) cached_window_ = nullptr;
-    open_.erase(open_.begin());
+    open_.erase(open_.begin());  // its tables subtract themselves
+    meter_->Sub(sizeof(Window) + kWindowNodeBytes);
     ++stats_.windows_closed;
     closed_any = true;
   }
@@ -1106,9 +1227,10 @@ void Detectors::CloseWindows() {
   // open: the earliest is the one holding the watermark.
   const int64_t earliest_open = WindowStartOf(watermark_ms, config_.window_ms);
   for (auto& table : cooldowns_->last_fired) {
-    std::erase_if(table, [&](const auto& entry) {
+    const size_t erased = std::erase_if(table, [&](const auto& entry) {
       return entry.second + config_.cooldown_ms <= earliest_open;
     });
+    meter_->Sub(erased * kCooldownBytes);
   }
 }
 
@@ -1124,7 +1246,12 @@ void Detectors::Flush() {
   if (watermark_.AdvanceTo(open_.rbegin()->first + config_.window_ms)) CloseWindows();
 }
 
-std::vector<DetectionEvent> Detectors::TakeEvents() { return std::exchange(events_, {}); }
+std::vector<DetectionEvent> Detectors::TakeEvents() {
+  meter_->Sub(std::exchange(events_bytes_, 0));
+  return std::exchange(events_, {});
+}
+
+uint64_t Detectors::StateBytes() const { return meter_->bytes(); }
 
 // --- State snapshots (docs/detections.md, "State snapshots") -------------
 
@@ -1439,6 +1566,14 @@ Status Detectors::MergeState(std::string_view bytes) {
 }
 
 Status Detectors::ReadState(std::string_view bytes, bool apply) {
+  // A restore is exact: the budget does not apply to what is merged (it
+  // applies again to the next flow).
+  struct LiftedBudget {
+    ByteMeter& meter;
+    uint64_t limit;
+    ~LiftedBudget() { meter.set_limit(limit); }
+  } lifted{*meter_, meter_->limit()};
+  if (apply) meter_->set_limit(0);
   StateReader in(bytes);
   uint64_t version = 0, window_ms = 0, types = 0, has_max_start = 0, stat_count = 0;
   if (!in.Bytes(kStateMagic, "magic (not a detector state)") || !in.Varint(&version, "version")) {
@@ -1481,7 +1616,11 @@ Status Detectors::ReadState(std::string_view bytes, bool apply) {
       }
       if (!apply) continue;
       auto [it, first] = cooldowns_->last_fired[t].try_emplace(key, window_start);
-      if (!first) it->second = std::max(it->second, window_start);
+      if (first) {
+        meter_->Add(kCooldownBytes);
+      } else {
+        it->second = std::max(it->second, window_start);
+      }
     }
   }
 

@@ -24,6 +24,13 @@
 // tracked key (a key stops counting once it fires). Tables are 1/8 to 1/2
 // full. Besides, a fixed ~1.1 MB cache of parsed address texts.
 //
+// Byte budget: StateBytes() counts the heap bytes of the state (below);
+// with max_state_bytes set, no table grows past the budget and, once the
+// state is at or above it, no new key enters any table. Keys already
+// tracked keep counting (counts, bytes, packets always; a new distinct
+// value only while its "seen" table has room without growing), so an
+// attack whose key was tracked before the budget filled still fires.
+//
 // Contract: not thread-safe (one instance per stream, owned by one thread).
 // The Clock must outlive the Detectors. The constructor does no I/O and
 // asserts config.Validate().ok(): validate the config at start-up.
@@ -58,6 +65,12 @@ struct DetectorConfig {
   // crossings are counted in suppressed_by_cooldown.
   int64_t cooldown_ms = 300000;
   uint32_t max_keys_per_window = 200000;  // per detector and window
+  // Budget for StateBytes(); 0: no limit. When a table would have to grow
+  // past it, the key or distinct value that needed the room is refused;
+  // while StateBytes() >= max_state_bytes no new key enters any table.
+  // Refusals are counted in keys_over_memory. Any value is valid (a table's
+  // first allocation is 0.8 to 2.6 KB: a budget of a few KB tracks little).
+  uint64_t max_state_bytes = 0;
   // CIDRs of "inside": exfiltration sources, suspicious_port's outside.
   std::vector<std::string> local_networks = {"10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16",
                                              "fc00::/7"};
@@ -130,6 +143,11 @@ struct DetectorStats {
   uint64_t events = 0;
   uint64_t suppressed_by_cooldown = 0;
   uint64_t keys_overflow = 0;  // keys not tracked: max_keys_per_window reached
+  // Keys and distinct values (scan ports and hosts, volumetric sources) not
+  // tracked for max_state_bytes. A refusal counts once: in keys_overflow
+  // when the table already holds max_keys_per_window keys, else here. Not
+  // in state snapshots (format version 1 predates it).
+  uint64_t keys_over_memory = 0;
   uint64_t windows_closed = 0;
   uint64_t events_by_type[kDetectionTypeCount] = {};
   uint64_t unparsed_ips = 0;         // src/dst text that is not an address: that side skipped
@@ -192,6 +210,26 @@ class Detectors {
   // another window_ms. Never reads outside `bytes`.
   [[nodiscard]] Status MergeState(std::string_view bytes);
 
+  // The heap bytes held by the analysis state, kept up to date as tables
+  // grow and are freed (O(1)). Counts every open window's hash tables
+  // (capacity x (slot + 1 control byte), "seen" tables included, whether
+  // used or not) and its header, the cooldown map nodes and the queued
+  // events (each event's struct and string buffers). Not counted: allocator
+  // overhead and free space, the vector slack of the event queue, and the
+  // fixed buffers allocated once (the ~1.1 MB address cache, the ~0.2 MB
+  // chunk of parsed rows). 0 for a new Detectors, and again once every
+  // window has closed, the cooldowns have expired and the events are taken.
+  //
+  // With max_state_bytes set, tables never take it past the budget: the
+  // overshoot is only the parts that are not refused, i.e. a window's
+  // ~0.5 KB header as a window opens, ~80 bytes per cooldown entry and
+  // ~1 KB per queued event (both bounded by the events fired). While a
+  // table grows, the allocator briefly holds its old slots too (up to 1/4
+  // of the new size more). MergeState() does not apply the budget (a
+  // restore is exact): a merged state above it refuses new keys until
+  // enough windows close.
+  uint64_t StateBytes() const;
+
   const DetectorStats& stats() const { return stats_; }
   const DetectorConfig& config() const { return config_; }
 
@@ -200,6 +238,7 @@ class Detectors {
   struct Window;
   struct Cooldowns;
   class AddressCache;
+  class StateMeter;
 
   // Rows are read a chunk at a time into rows_, then consumed one by one.
   static constexpr size_t kChunkRows = 1024;
@@ -220,6 +259,12 @@ class Detectors {
   // The counts of a flow's start window; its byte/packet share of a window.
   void CountRow(const Row& r, int64_t window_start_ms, Window& w);
   void AddShare(const Row& r, int64_t window_start_ms, Window& w, int64_t bytes, int64_t pkts);
+  // max_keys_per_window, or 0 (find only) while StateBytes() is at or above
+  // max_state_bytes.
+  size_t KeyLimit() const;
+  // A key a table holding `table_size` keys refused: keys_overflow at
+  // max_keys_per_window, else keys_over_memory.
+  void CountRefused(size_t table_size);
   // The cooldown check, then the event; false if suppressed. `key` is the
   // detector's table key (ids and cooldowns hash it).
   bool Fire(DetectionType type, const Row& r, int64_t window_start_ms,
@@ -233,12 +278,16 @@ class Detectors {
   std::unique_ptr<Blocklist> blocklist_;
   std::shared_ptr<const IpSet> blocklist_set_;
   DetectorStats stats_;
+  // StateBytes() and the budget; declared before the state it measures,
+  // whose tables report to it until they are freed.
+  std::unique_ptr<StateMeter> meter_;
   std::map<int64_t, std::unique_ptr<Window>> open_;  // by window start
   Window* cached_window_ = nullptr;                  // the last WindowAt(), most flows' window
   int64_t cached_window_start_ms_ = 0;
   std::unique_ptr<Cooldowns> cooldowns_;
   std::unique_ptr<AddressCache> addresses_;  // parsed src/dst text, for the current blocklist
   std::vector<DetectionEvent> events_;
+  uint64_t events_bytes_ = 0;  // events_' share of StateBytes()
   std::vector<Row> rows_;  // kChunkRows, reused by every Consume()
   std::string domain_;  // the lower-cased registered domain of the current row
 };

@@ -691,6 +691,11 @@ TEST(DetectorsBlocklistTest, StartFailsFastNamingThePath) {
 
 TEST(DetectorConfigTest, ValidateNamesTheField) {
   EXPECT_TRUE(DetectorConfig{}.Validate().ok());
+  for (const uint64_t budget : {uint64_t{0}, uint64_t{1}, UINT64_MAX}) {
+    DetectorConfig config;
+    config.max_state_bytes = budget;
+    EXPECT_TRUE(config.Validate().ok()) << "max_state_bytes " << budget;
+  }
   const struct {
     std::function<void(DetectorConfig&)> change;
     std::string field;
@@ -1055,6 +1060,213 @@ TEST_F(DetectorsStateTest, BadBytesAreCorruptionNamingTheProblem) {
   }
   EXPECT_GT(merged, 0);
   EXPECT_EQ(d->SaveState(), before) << "SaveState is const in effect";
+}
+
+// --- Memory: StateBytes() and max_state_bytes ----------------------------
+
+// Flows of `sources` distinct srcs (77.x.y.z, outside) each to `hosts`
+// inside dsts on port 443, in window kT0, in batches of 1000: scan attempts
+// (no packet back) when `attempts`, else answered flows, which only the
+// volumetric tables count. Below every threshold: none fires.
+std::vector<FlowBatch> Flood(int sources, int hosts, bool attempts) {
+  std::vector<FlowBatch> batches;
+  std::vector<F> flows;
+  for (int s = 0; s < sources; ++s) {
+    for (int h = 0; h < hosts; ++h) {
+      F f;
+      f.src = fmt::format("77.{}.{}.{}", (s >> 16) & 255, (s >> 8) & 255, s & 255);
+      f.dst = fmt::format("10.40.0.{}", h + 1);
+      f.dst_port = 443;
+      f.out_pkts = attempts ? 0 : 1;
+      f.start = kT0 + 1000 + (s * hosts + h) % 50000;
+      flows.push_back(std::move(f));
+      if (flows.size() == 1000) batches.push_back(Batch(std::exchange(flows, {})));
+    }
+  }
+  if (!flows.empty()) batches.push_back(Batch(flows));
+  return batches;
+}
+
+// Scan attempts from `src` to Inside(0) on ports [from, to), in window kT0.
+FlowBatch PortScan(const std::string& src, int from, int to) {
+  std::vector<F> flows;
+  for (int port = from; port < to; ++port) {
+    F f;
+    f.src = src;
+    f.dst_port = port;
+    f.start = kT0 + 55000 + port;
+    flows.push_back(f);
+  }
+  return Batch(flows);
+}
+
+size_t CountType(const std::vector<DetectionEvent>& events, std::string_view type) {
+  return static_cast<size_t>(std::count_if(events.begin(), events.end(),
+                                           [&](const DetectionEvent& e) { return e.type == type; }));
+}
+
+TEST(DetectorsMemoryTest, NoBudgetOrAGenerousOneChangesNothing) {
+  const std::vector<FlowBatch> batches = AttackBatches(7);
+  ManualClock clock(kWall);
+  DetectorConfig generous;
+  generous.max_state_bytes = uint64_t{1} << 30;
+  Detectors unlimited(DetectorConfig{}, clock);
+  Detectors budgeted(generous, clock);
+  EXPECT_EQ(unlimited.StateBytes(), 0u);
+  for (const FlowBatch& b : batches) {
+    unlimited.Consume(b);
+    budgeted.Consume(b);
+    ASSERT_EQ(budgeted.StateBytes(), unlimited.StateBytes());
+  }
+  EXPECT_GT(unlimited.StateBytes(), 0u);
+  unlimited.Flush();
+  budgeted.Flush();
+  const std::vector<std::string> events = Jsons(unlimited.TakeEvents());
+  EXPECT_FALSE(events.empty());
+  EXPECT_EQ(Jsons(budgeted.TakeEvents()), events);
+  EXPECT_EQ(budgeted.stats().keys_over_memory, 0u);
+  EXPECT_EQ(unlimited.stats().keys_over_memory, 0u);
+}
+
+// 100k sources each scanning 3 hosts: 300k (src, dst) and (src, dst, port)
+// entries in one window, each at least a 40-byte key in a slot, ~15+ MB
+// without a budget.
+TEST(DetectorsMemoryTest, AFloodOfKeysStaysWithinTheBudget) {
+  const std::vector<FlowBatch> flood = Flood(100000, 3, /*attempts=*/true);
+  ManualClock clock(kWall);
+  {
+    Detectors unlimited(DetectorConfig{}, clock);
+    for (const FlowBatch& b : flood) unlimited.Consume(b);
+    EXPECT_GT(unlimited.StateBytes(), uint64_t{300000} * 40);
+    EXPECT_EQ(unlimited.stats().keys_over_memory, 0u);
+  }
+  constexpr uint64_t kBudget = 4 << 20;
+  // The documented overshoot: a window header per open window (one here),
+  // no events, no cooldowns.
+  constexpr uint64_t kSlack = 1024;
+  DetectorConfig config;
+  config.max_state_bytes = kBudget;
+  Detectors d(config, clock);
+  uint64_t peak = 0;
+  for (const FlowBatch& b : flood) {
+    d.Consume(b);
+    peak = std::max(peak, d.StateBytes());
+  }
+  EXPECT_LE(peak, kBudget + kSlack);
+  EXPECT_GT(d.stats().keys_over_memory, 0u);
+  EXPECT_EQ(d.stats().keys_overflow, 0u) << "max_keys_per_window is not what refused them";
+  EXPECT_EQ(d.stats().flows, 300000u);
+  EXPECT_TRUE(d.TakeEvents().empty());
+}
+
+// A vertical scan tracked before a flood fills the budget still fires when
+// it completes; a scan that starts once the budget is full does not. The
+// budget is what an unlimited instance holds after the scan's start and
+// the flood, so the budgeted one is exactly full then.
+TEST(DetectorsMemoryTest, AKeyTrackedBeforeTheBudgetFilledStillFires) {
+  const std::string scanner = Outside(0), late_scanner = Outside(1);
+  const FlowBatch start = PortScan(scanner, 1000, 1050);  // 50 of 100 ports
+  const std::vector<FlowBatch> flood = Flood(30000, 2, /*attempts=*/false);
+  const FlowBatch rest = PortScan(scanner, 1050, 1100);
+  const FlowBatch late = PortScan(late_scanner, 1000, 1100);
+  ManualClock clock(kWall);
+
+  Detectors unlimited(DetectorConfig{}, clock);
+  unlimited.Consume(start);
+  for (const FlowBatch& b : flood) unlimited.Consume(b);
+  ASSERT_TRUE(unlimited.TakeEvents().empty());
+  const uint64_t budget = unlimited.StateBytes();
+  unlimited.Consume(rest);
+  unlimited.Consume(late);
+  EXPECT_EQ(CountType(unlimited.TakeEvents(), "port_scan.vertical"), 2u);
+
+  DetectorConfig config;
+  config.max_state_bytes = budget;
+  Detectors d(config, clock);
+  d.Consume(start);
+  for (const FlowBatch& b : flood) d.Consume(b);
+  EXPECT_EQ(d.StateBytes(), budget);
+  EXPECT_EQ(d.stats().keys_over_memory, 0u);
+  d.Consume(rest);
+  d.Consume(late);
+  const std::vector<DetectionEvent> events = d.TakeEvents();
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].type, "port_scan.vertical");
+  EXPECT_EQ(events[0].key_host, scanner);
+  EXPECT_NE(events[0].json.find(R"("distinct_dst_ports":100,)"), std::string::npos)
+      << events[0].json;
+  // The late scanner's (src, dst) key once per flow; both scanners' new
+  // (src, port) keys once per flow.
+  EXPECT_EQ(d.stats().keys_over_memory, 100u + 50u + 100u);
+  EXPECT_EQ(d.stats().keys_overflow, 0u);
+}
+
+TEST(DetectorsMemoryTest, StateBytesReturnsToZeroWhenEverythingCloses) {
+  ManualClock clock(kWall);
+  for (const uint64_t budget : {uint64_t{0}, uint64_t{4} << 20}) {
+    SCOPED_TRACE(fmt::format("max_state_bytes {}", budget));
+    DetectorConfig config;
+    config.max_state_bytes = budget;
+    config.cooldown_ms = 0;  // no cooldown entry outlives its window
+    Detectors d(config, clock);
+    for (const FlowBatch& b : Flood(20000, 3, true)) d.Consume(b);
+    for (const FlowBatch& b : AttackBatches(1)) d.Consume(b);
+    EXPECT_GT(d.StateBytes(), 0u);
+    d.Flush();
+    EXPECT_GT(d.StateBytes(), 0u) << "the queued events";
+    EXPECT_FALSE(d.TakeEvents().empty());
+    EXPECT_EQ(d.StateBytes(), 0u);
+  }
+  {  // With the default cooldown, its entries remain (one per fired key at
+    // most, a tree node each) until they expire.
+    Detectors d(DetectorConfig{}, clock);
+    for (const FlowBatch& b : AttackBatches(1)) d.Consume(b);
+    d.Flush();
+    d.TakeEvents();
+    EXPECT_LE(d.StateBytes(), d.stats().events * 128);
+    F f;
+    f.start = kT0 + 24 * 60 * kMin;  // a day later: every cooldown expires
+    d.Consume(Batch({f}));
+    d.Flush();
+    d.TakeEvents();
+    EXPECT_EQ(d.StateBytes(), 0u);
+  }
+}
+
+// A restored state holds the same tables at the same capacities: the same
+// StateBytes() (tolerance 0), and both instances stay equal as they go on.
+TEST(DetectorsMemoryTest, StateBytesSurvivesASnapshotRoundTrip) {
+  const std::vector<FlowBatch> attack = AttackBatches(7);
+  const std::vector<FlowBatch> flood = Flood(20000, 3, true);
+  ManualClock clock(kWall);
+  for (const uint64_t budget : {uint64_t{0}, uint64_t{2} << 20}) {
+    SCOPED_TRACE(fmt::format("max_state_bytes {}", budget));
+    DetectorConfig config;
+    config.max_state_bytes = budget;
+    Detectors a(config, clock);
+    for (size_t i = 0; i < attack.size() / 2; ++i) a.Consume(attack[i]);
+    for (const FlowBatch& b : flood) a.Consume(b);
+    a.TakeEvents();
+    if (budget != 0) {
+      EXPECT_GT(a.stats().keys_over_memory, 0u);
+    }
+    const std::string state = a.SaveState();
+    Detectors b(config, clock);
+    ASSERT_TRUE(b.MergeState(state).ok());
+    EXPECT_EQ(b.StateBytes(), a.StateBytes());
+    EXPECT_EQ(b.SaveState(), state);
+    for (size_t i = attack.size() / 2; i < attack.size(); ++i) {
+      a.Consume(attack[i]);
+      b.Consume(attack[i]);
+      ASSERT_EQ(b.StateBytes(), a.StateBytes()) << "batch " << i;
+    }
+    EXPECT_EQ(Jsons(b.TakeEvents()), Jsons(a.TakeEvents()));
+    a.Flush();
+    b.Flush();
+    a.TakeEvents();
+    b.TakeEvents();
+    EXPECT_EQ(b.StateBytes(), a.StateBytes());
+  }
 }
 
 }  // namespace
