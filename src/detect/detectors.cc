@@ -602,8 +602,9 @@ class Detectors::StateMeter : public ByteMeter {
   using ByteMeter::ByteMeter;
 };
 
+// `exempt` (no budget) holds the tables of the one-flow detectors.
 struct Detectors::Window {
-  explicit Window(ByteMeter& meter)
+  Window(ByteMeter& meter, ByteMeter& exempt)
       : vertical(meter),
         horizontal(meter),
         scan_seen(meter),
@@ -611,10 +612,10 @@ struct Detectors::Window {
         volumetric(meter),
         volumetric_seen(meter),
         icmp_flood(meter),
-        blocklist(meter),
+        blocklist(exempt),
         dns_tunnel(meter),
         exfiltration(meter),
-        suspicious(meter) {}
+        suspicious(exempt) {}
 
   FlatMap<Distinct<uint16_t>> vertical;  // (src, dst)
   FlatMap<Distinct<Ip>> horizontal;      // (src, port)
@@ -663,6 +664,7 @@ Detectors::Detectors(DetectorConfig config, const Clock& clock)
       watermark_(config_.window_ms, config_.lateness_ms, config_.idle_timeout_ms),
       blocklist_set_(std::make_shared<const IpSet>()),
       meter_(std::make_unique<StateMeter>(config_.max_state_bytes)),
+      exempt_meter_(std::make_unique<StateMeter>(0)),
       cooldowns_(std::make_unique<Cooldowns>()),
       addresses_(std::make_unique<AddressCache>()) {
   assert(config_.Validate().ok());
@@ -726,7 +728,7 @@ Detectors::Window& Detectors::WindowAt(int64_t window_start_ms) {
 Detectors::Window& Detectors::OpenWindow(int64_t window_start_ms) {
   auto it = open_.find(window_start_ms);
   if (it == open_.end()) {
-    it = open_.emplace(window_start_ms, std::make_unique<Window>(*meter_)).first;
+    it = open_.emplace(window_start_ms, std::make_unique<Window>(*meter_, *exempt_meter_)).first;
     meter_->Add(sizeof(Window) + kWindowNodeBytes);
   }
   cached_window_start_ms_ = window_start_ms;
@@ -930,6 +932,14 @@ void Detectors::CountRow(const Row& r, int64_t window_start, Window& w) {
     if (state == nullptr) CountRefused(table.size());
     return state;
   };
+  // blocklist and suspicious_port fire on a key's first flow: a key refused
+  // would be an attack unseen. Their tables are outside the byte budget,
+  // bounded by max_keys_per_window alone.
+  const auto track_exempt = [&](auto& table, const Key& key, uint64_t hash) {
+    auto* state = table.FindOrInsert(key, hash, config_.max_keys_per_window, &inserted);
+    if (state == nullptr) ++stats_.keys_overflow;
+    return state;
+  };
 
   if (r.attempt && r.has_src && r.has_dst && r.has_port) {
     // A new (src, dst, port) is a new port of (src, dst) and a new dst of
@@ -973,7 +983,7 @@ void Detectors::CountRow(const Row& r, int64_t window_start, Window& w) {
 
   if (r.has_src && r.has_dst && (r.src_listed || r.dst_listed)) {
     const Key pair = MakeKey(r.src, r.dst);
-    if (track(w.blocklist, pair, r.src_dst_hash) != nullptr && inserted) {
+    if (track_exempt(w.blocklist, pair, r.src_dst_hash) != nullptr && inserted) {
       const std::string_view listed = r.src_listed && r.dst_listed ? "both"
                                       : r.src_listed               ? "src"
                                                                    : "dst";
@@ -1014,7 +1024,7 @@ void Detectors::CountRow(const Row& r, int64_t window_start, Window& w) {
       std::binary_search(config_.suspicious_ports.begin(), config_.suspicious_ports.end(),
                          static_cast<int>(r.dst_port))) {
     const Key key = MakeKey(r.src, r.has_dst ? r.dst : Ip{}, r.dst_port);
-    if (track(w.suspicious, key, HashKey(key)) != nullptr && inserted) {
+    if (track_exempt(w.suspicious, key, HashKey(key)) != nullptr && inserted) {
       std::string threshold = R"({"flows":1,"dst_ports":[)";
       for (size_t i = 0; i < config_.suspicious_ports.size(); ++i) {
         fmt::format_to(std::back_inserter(threshold), "{}{}", i > 0 ? "," : "",
@@ -1251,7 +1261,7 @@ std::vector<DetectionEvent> Detectors::TakeEvents() {
   return std::exchange(events_, {});
 }
 
-uint64_t Detectors::StateBytes() const { return meter_->bytes(); }
+uint64_t Detectors::StateBytes() const { return meter_->bytes() + exempt_meter_->bytes(); }
 
 // --- State snapshots (docs/detections.md, "State snapshots") -------------
 

@@ -29,7 +29,10 @@
 // state is at or above it, no new key enters any table. Keys already
 // tracked keep counting (counts, bytes, packets always; a new distinct
 // value only while its "seen" table has room without growing), so an
-// attack whose key was tracked before the budget filled still fires.
+// attack whose key was tracked before the budget filled still fires. The
+// one-flow detectors (blocklist, suspicious_port) are outside the budget:
+// their keys are bounded by max_keys_per_window alone, so a listed peer is
+// reported even while a flood fills the other tables.
 //
 // Contract: not thread-safe (one instance per stream, owned by one thread).
 // The Clock must outlive the Detectors. The constructor does no I/O and
@@ -65,9 +68,10 @@ struct DetectorConfig {
   // crossings are counted in suppressed_by_cooldown.
   int64_t cooldown_ms = 300000;
   uint32_t max_keys_per_window = 200000;  // per detector and window
-  // Budget for StateBytes(); 0: no limit. When a table would have to grow
-  // past it, the key or distinct value that needed the room is refused;
-  // while StateBytes() >= max_state_bytes no new key enters any table.
+  // Budget for StateBytes() without the blocklist and suspicious_port
+  // tables; 0: no limit. When a table would have to grow past it, the key
+  // or distinct value that needed the room is refused; while the budgeted
+  // state is at or above max_state_bytes no new key enters those tables.
   // Refusals are counted in keys_over_memory. Any value is valid (a table's
   // first allocation is 0.8 to 2.6 KB: a budget of a few KB tracks little).
   uint64_t max_state_bytes = 0;
@@ -281,6 +285,7 @@ class Detectors {
   // StateBytes() and the budget; declared before the state it measures,
   // whose tables report to it until they are freed.
   std::unique_ptr<StateMeter> meter_;
+  std::unique_ptr<StateMeter> exempt_meter_;  // blocklist and suspicious_port tables
   std::map<int64_t, std::unique_ptr<Window>> open_;  // by window start
   Window* cached_window_ = nullptr;                  // the last WindowAt(), most flows' window
   int64_t cached_window_start_ms_ = 0;

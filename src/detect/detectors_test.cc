@@ -1201,6 +1201,49 @@ TEST(DetectorsMemoryTest, AKeyTrackedBeforeTheBudgetFilledStillFires) {
   EXPECT_EQ(d.stats().keys_overflow, 0u);
 }
 
+// The one-flow detectors are outside the budget: with the budgeted tables
+// full, a listed peer and a risky service from outside are still reported.
+TEST(DetectorsMemoryTest, BlocklistAndSuspiciousPortFireWithTheBudgetFull) {
+  TempFile file("198.18.0.0/15\n");
+  ManualClock clock(kWall);
+  DetectorConfig config;
+  config.blocklist_path = file.path();
+  const std::vector<FlowBatch> flood = Flood(20000, 2, /*attempts=*/true);
+  uint64_t budget = 0;
+  {
+    Detectors unlimited(config, clock);
+    ASSERT_TRUE(unlimited.Start().ok());
+    for (const FlowBatch& b : flood) unlimited.Consume(b);
+    budget = unlimited.StateBytes();
+  }
+  // Exactly what the flood holds: at the budget, no new key may enter.
+  config.max_state_bytes = budget;
+  Detectors d(config, clock);
+  ASSERT_TRUE(d.Start().ok());
+  for (const FlowBatch& b : flood) d.Consume(b);
+  ASSERT_EQ(d.StateBytes(), budget);
+  ASSERT_TRUE(d.TakeEvents().empty());
+  F scan;  // a new key of a budgeted detector: refused
+  scan.src = Outside(3);
+  scan.dst = "10.20.100.98";
+  scan.out_pkts = 0;
+  F listed;
+  listed.src = "10.20.1.5";
+  listed.dst = "198.19.255.254";
+  F rdp;
+  rdp.src = Outside(7);
+  rdp.dst = "10.20.100.99";
+  rdp.dst_port = 3389;
+  const uint64_t refused = d.stats().keys_over_memory;
+  d.Consume(Batch({scan, listed, rdp}));
+  EXPECT_GT(d.stats().keys_over_memory, refused) << "the scan's keys";
+  const std::vector<DetectionEvent> events = d.TakeEvents();
+  EXPECT_EQ(CountType(events, "blocklist"), 1u);
+  EXPECT_EQ(CountType(events, "suspicious_port"), 1u);
+  EXPECT_EQ(events.size(), 2u);
+  EXPECT_GT(d.StateBytes(), budget) << "their tables are counted, outside the budget";
+}
+
 TEST(DetectorsMemoryTest, StateBytesReturnsToZeroWhenEverythingCloses) {
   ManualClock clock(kWall);
   for (const uint64_t budget : {uint64_t{0}, uint64_t{4} << 20}) {
