@@ -91,14 +91,17 @@ DistinctCounter& DistinctCounter::operator=(const DistinctCounter& other) {
 
 DistinctCounter::~DistinctCounter() = default;
 
-void DistinctCounter::AddNew(uint64_t hash) {
+int64_t DistinctCounter::AddNew(uint64_t hash) {
   last_ = hash;
   has_last_ = true;
   if (hll_) {
     hll_->Add(hash);
-    return;
+    return 0;
   }
-  if (Insert(hash) && exact_count_ > config_.exact_limit) SwitchToHyperLogLog();
+  const auto before = static_cast<int64_t>(size_t{slot_count_} * sizeof(uint64_t));
+  if (!Insert(hash)) return 0;
+  if (exact_count_ > config_.exact_limit) SwitchToHyperLogLog();
+  return static_cast<int64_t>(HeapBytes()) - before;
 }
 
 bool DistinctCounter::Insert(uint64_t hash) {
@@ -119,12 +122,20 @@ bool DistinctCounter::Insert(uint64_t hash) {
     }
     Grow();  // moves small_ into the table
   }
-  // Grow first, at 3/4 full, so that a probe always meets an empty slot.
-  if ((exact_count_ + 1) * 4 > size_t{slot_count_} * 3) Grow();
-  const size_t mask = slot_count_ - 1;
+  // At most 3/4 full, so that a probe always meets an empty slot. The table
+  // grows only for a new hash, never for a repeat, so that its size (and
+  // HeapBytes()) depends only on the count: a counter rebuilt from its
+  // hashes (a restored snapshot) has the same.
+  size_t mask = slot_count_ - 1;
   for (size_t i = hash & mask;; i = (i + 1) & mask) {
     if (slots_[i] == hash) return false;
     if (slots_[i] == 0) {
+      if ((exact_count_ + 1) * 4 > size_t{slot_count_} * 3) {
+        Grow();
+        mask = slot_count_ - 1;
+        i = hash & mask;
+        while (slots_[i] != 0) i = (i + 1) & mask;
+      }
       slots_[i] = hash;
       ++exact_count_;
       return true;

@@ -64,6 +64,13 @@ class DistinctCounter {
     if (has_last_ && hash == last_) return;
     AddNew(hash);
   }
+  // Add(hash), returning by how much it changed HeapBytes(): 0 unless the
+  // table grew or the counter became a HyperLogLog. Lets an owner of many
+  // counters keep a running total of their memory without reading them all.
+  int64_t AddCountingHeap(uint64_t hash) {
+    if (has_last_ && hash == last_) return 0;
+    return AddNew(hash);
+  }
   // A hint that Add(hash) follows soon: fetches the memory it will probe
   // first into the cache. Changes nothing.
   void Prefetch(uint64_t hash) const {
@@ -79,6 +86,14 @@ class DistinctCounter {
   // The HyperLogLog estimate unrounded, or the exact count.
   double Estimate() const;
   bool is_exact() const { return hll_ == nullptr; }
+  // The heap bytes this counter holds (its exact table, or its HyperLogLog
+  // object and registers), not counting sizeof(DistinctCounter) itself nor
+  // the allocator's own overhead. 0 while at most two hashes (and 0) are
+  // kept.
+  size_t HeapBytes() const {
+    return size_t{slot_count_} * sizeof(uint64_t) +
+           (hll_ ? sizeof(HyperLogLog) + hll_->registers().capacity() : 0);
+  }
 
   const DistinctCounterConfig& config() const { return config_; }
   // The kept hashes, ascending (empty once not exact).
@@ -99,8 +114,8 @@ class DistinctCounter {
   friend bool operator==(const DistinctCounter&, const DistinctCounter&);
 
  private:
-  // Add() of a hash that is not last_.
-  void AddNew(uint64_t hash);
+  // Add() of a hash that is not last_; the change in HeapBytes().
+  int64_t AddNew(uint64_t hash);
   void SwitchToHyperLogLog();
   // Exact mode: inserts `hash` if new; true if it was.
   bool Insert(uint64_t hash);

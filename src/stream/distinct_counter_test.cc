@@ -262,5 +262,47 @@ TEST(DistinctCounterTest, CopiesAreIndependent) {
   EXPECT_EQ(exact.Count(), 10u);
 }
 
+// The table sizes follow from the header's rule (two inline, then 8 slots of
+// 8 bytes doubling at 3/4 full), and the returns of AddCountingHeap() add up
+// to HeapBytes() at every step.
+TEST(DistinctCounterTest, HeapBytesFollowTheTableAndTheSketch) {
+  DistinctCounter c;
+  EXPECT_EQ(c.HeapBytes(), 0u);
+  int64_t total = 0;
+  const auto add = [&](uint64_t i) {
+    total += c.AddCountingHeap(Value(6, i));
+    ASSERT_EQ(static_cast<int64_t>(c.HeapBytes()), total) << i;
+  };
+  total += c.AddCountingHeap(0);  // kept in has_zero_: no table
+  add(0);
+  add(1);
+  add(1);  // a repeat
+  EXPECT_EQ(c.HeapBytes(), 0u);  // two inline hashes and 0
+  add(2);
+  EXPECT_EQ(c.HeapBytes(), 8u * 8);
+  add(3);
+  add(4);  // 6 kept, 0 included: 3/4 of 8 slots
+  EXPECT_EQ(c.HeapBytes(), 8u * 8);
+  add(2);  // a repeat, though not of the last hash: no growth
+  EXPECT_EQ(c.HeapBytes(), 8u * 8);
+  add(5);  // the 7th would pass 3/4: 16 slots
+  EXPECT_EQ(c.HeapBytes(), 16u * 8);
+  for (uint64_t i = 6; i < 255; ++i) add(i);
+  EXPECT_TRUE(c.is_exact());  // 256 kept, 0 included
+  EXPECT_EQ(c.HeapBytes(), 512u * 8);
+  add(255);  // the 257th: a HyperLogLog of 4096 registers instead
+  EXPECT_FALSE(c.is_exact());
+  EXPECT_EQ(c.HeapBytes(), sizeof(HyperLogLog) + 4096);
+  add(1000);  // a sketch does not grow
+  EXPECT_EQ(c.HeapBytes(), sizeof(HyperLogLog) + 4096);
+
+  const DistinctCounter copy = c;
+  EXPECT_EQ(copy.HeapBytes(), c.HeapBytes());
+  const DistinctCounter moved = std::move(c);
+  EXPECT_EQ(moved.HeapBytes(), sizeof(HyperLogLog) + 4096);
+  EXPECT_EQ(Fill(6, 0, 3, {.precision = 4, .exact_limit = 2}).HeapBytes(),
+            sizeof(HyperLogLog) + 16);
+}
+
 }  // namespace
 }  // namespace flowlake

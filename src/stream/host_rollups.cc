@@ -130,6 +130,14 @@ bool SameText(std::string_view a, std::string_view b) {
   return a.size() == b.size() && SameText(a.data(), b.data(), a.size());
 }
 
+// The heap block of a std::string of `capacity` (none while it fits the
+// inline buffer), for StateBytes().
+constexpr size_t kInlineStringCapacity = std::string().capacity();
+uint64_t StringHeapBytes(size_t capacity) {
+  return capacity > kInlineStringCapacity ? capacity + 1 : 0;
+}
+uint64_t StringHeapBytes(const std::string& s) { return StringHeapBytes(s.capacity()); }
+
 }  // namespace
 
 // A host's address text and its KeyHash(), as found in a flow.
@@ -151,9 +159,14 @@ class HostRollups::NameTable {
     for (size_t i = hash & mask;; i = (i + 1) & mask) {
       const uint64_t slot = slots_[i];
       if (slot == 0) {
+        const size_t names_capacity = names_.capacity();
+        const size_t hashes_capacity = hashes_.capacity();
         names_.emplace_back(name);
         hashes_.push_back(hash);
         slots_[i] = tag | names_.size();
+        heap_bytes_ += (names_.capacity() - names_capacity) * sizeof(std::string) +
+                       (hashes_.capacity() - hashes_capacity) * sizeof(uint64_t) +
+                       StringHeapBytes(names_.back());
         return static_cast<uint32_t>(names_.size() - 1);
       }
       const auto id = static_cast<uint32_t>(slot) - 1;
@@ -171,10 +184,21 @@ class HostRollups::NameTable {
     return last_id_;
   }
   const std::string& name(uint32_t id) const { return names_[id]; }
+  // The heap bytes of the table and its names, kept as names are added.
+  uint64_t heap_bytes() const { return heap_bytes_; }
+  // heap_bytes() counted afresh.
+  uint64_t CountHeapBytes() const {
+    uint64_t bytes = names_.capacity() * sizeof(std::string) +
+                     hashes_.capacity() * sizeof(uint64_t) + slots_.capacity() * sizeof(uint64_t);
+    for (const std::string& n : names_) bytes += StringHeapBytes(n);
+    return bytes;
+  }
 
  private:
   void Rehash(size_t capacity) {
+    const size_t slots_capacity = slots_.capacity();
     slots_.assign(capacity, 0);
+    heap_bytes_ += (slots_.capacity() - slots_capacity) * sizeof(uint64_t);
     const size_t mask = capacity - 1;
     for (size_t id = 0; id < names_.size(); ++id) {
       size_t i = hashes_[id] & mask;
@@ -187,6 +211,7 @@ class HostRollups::NameTable {
   std::vector<uint64_t> hashes_;  // KeyHash() of names_[id]
   uint32_t last_id_ = 0;          // InternRepeated()'s last answer, if has_last_
   bool has_last_ = false;
+  uint64_t heap_bytes_ = 0;
   // The high 32 bits of the hash, then id + 1 (so that 0 is empty): a probe
   // reads the name only on a likely match. Size 0 or a power of two.
   std::vector<uint64_t> slots_;
@@ -218,15 +243,20 @@ class SmallList {
   const T* end() const { return begin() + size_; }
   T& operator[](size_t i) { return begin()[i]; }
 
-  void push_back(const T& v) {
+  // The heap bytes the list grew by (0 but when it doubles).
+  uint64_t push_back(const T& v) {
+    uint64_t grown = 0;
     if (size_ == capacity_) {
       auto bigger = std::make_unique<T[]>(2 * capacity_);
       std::copy(begin(), end(), bigger.get());
+      grown = heap_ ? capacity_ * sizeof(T) : 2 * capacity_ * sizeof(T);
       heap_ = std::move(bigger);
       capacity_ *= 2;
     }
     begin()[size_++] = v;
+    return grown;
   }
+  uint64_t heap_bytes() const { return heap_ ? capacity_ * sizeof(T) : 0; }
 
  private:
   uint32_t size_ = 0;
@@ -259,20 +289,25 @@ struct HostRollups::HostState {
   DistinctCounter peers_contacting;
   DistinctCounter dst_ports_contacted;
 
-  void AddL7(uint32_t id, int64_t bytes) {
+  // AddL7() and AddProbe() return the heap bytes they allocated.
+  uint64_t AddL7(uint32_t id, int64_t bytes) {
     for (auto& [l7, b] : l7_bytes) {
       if (l7 == id) {
         b += bytes;
-        return;
+        return 0;
       }
     }
-    l7_bytes.push_back({id, bytes});
+    return l7_bytes.push_back({id, bytes});
   }
-  void AddProbe(uint32_t id) {
+  uint64_t AddProbe(uint32_t id) {
     for (const uint32_t p : probes) {
-      if (p == id) return;
+      if (p == id) return 0;
     }
-    probes.push_back(id);
+    return probes.push_back(id);
+  }
+  uint64_t HeapBytes() const {
+    return probes.heap_bytes() + l7_bytes.heap_bytes() + peers_contacted.HeapBytes() +
+           peers_contacting.HeapBytes() + dst_ports_contacted.HeapBytes();
   }
 };
 
@@ -299,21 +334,58 @@ struct HostRollups::Window {
       if (slot.key_hash == key.key_hash && SameText(slot.entry->host, key.text)) return slot.entry;
     }
   }
+  // Adds the entry of `key` (not in the table) and its bytes to heap_bytes.
   HostEntry* Insert(const HostKey& key, const DistinctCounterConfig& c) {
     // Entries live in chunks that never reallocate, so that pointers to them
     // stay valid while the window is open; chunks grow geometrically so
     // that a small (e.g. correction) window stays small.
-    if (chunks.empty() || chunks.back().size() == chunks.back().capacity()) {
-      chunks.emplace_back().reserve(size_t{64} << std::min<size_t>(chunks.size(), 6));
+    if (NeedsChunk()) {
+      const size_t chunks_capacity = chunks.capacity();
+      const size_t entries = NextChunkEntries();
+      chunks.emplace_back().reserve(entries);
+      heap_bytes += (chunks.capacity() - chunks_capacity) * sizeof(std::vector<HostEntry>) +
+                    chunks.back().capacity() * sizeof(HostEntry);
     }
     HostEntry& e = chunks.back().emplace_back(key.text, key.key_hash, c);
+    heap_bytes += StringHeapBytes(e.host);
     ++entry_count;
     if ((entry_count + 1) * 2 > slots.size()) {
+      const size_t slots_capacity = slots.capacity();
       Rehash(std::max<size_t>(16, slots.size() * 2));
+      heap_bytes += (slots.capacity() - slots_capacity) * sizeof(Slot);
     } else {
       Place(&e);
     }
     return &e;
+  }
+  // What Insert(key) would add to heap_bytes: the next chunk if the last is
+  // full, the growth of the chunk list and of the host table, the name.
+  uint64_t InsertBytes(const HostKey& key) const {
+    uint64_t bytes = StringHeapBytes(key.text.size());
+    if (NeedsChunk()) {
+      bytes += NextChunkEntries() * sizeof(HostEntry);
+      // The chunk list doubles when full (as std::vector does here).
+      if (chunks.size() == chunks.capacity()) {
+        bytes += std::max<size_t>(1, chunks.capacity()) * sizeof(std::vector<HostEntry>);
+      }
+    }
+    if ((entry_count + 2) * 2 > slots.size()) {
+      bytes += (std::max<size_t>(16, slots.size() * 2) - slots.size()) * sizeof(Slot);
+    }
+    return bytes;
+  }
+  // heap_bytes counted afresh.
+  uint64_t CountHeapBytes() const {
+    uint64_t bytes = NodeBytes() + chunks.capacity() * sizeof(std::vector<HostEntry>) +
+                     slots.capacity() * sizeof(Slot) + overflowed.HeapBytes() +
+                     names.CountHeapBytes();
+    for (const std::vector<HostEntry>& chunk : chunks) {
+      bytes += chunk.capacity() * sizeof(HostEntry);
+    }
+    ForEachEntry(
+        [&](const HostEntry& e) { bytes += StringHeapBytes(e.host) + e.state.HeapBytes(); });
+    if (other) bytes += other->HeapBytes();
+    return bytes;
   }
   // Calls f(HostEntry&) for every entry, in insertion order.
   template <typename F>
@@ -333,6 +405,11 @@ struct HostRollups::Window {
     uint64_t key_hash = 0;
     HostEntry* entry = nullptr;  // null: empty
   };
+  bool NeedsChunk() const {
+    return chunks.empty() || chunks.back().size() == chunks.back().capacity();
+  }
+  // 128, 256, .. 4096, then 4096 entries (1.5 MiB) a chunk.
+  size_t NextChunkEntries() const { return size_t{128} << std::min<size_t>(chunks.size(), 5); }
   void Place(HostEntry* e) {
     const size_t mask = slots.size() - 1;
     size_t i = e->key_hash & mask;
@@ -354,7 +431,35 @@ struct HostRollups::Window {
   std::optional<HostState> other;
   DistinctCounter overflowed;  // hosts folded into `other`
   NameTable names;             // of the L7 names and probes of its hosts
+  // What StateBytes() counts for this window, its map node included.
+  uint64_t heap_bytes = 0;
+  // A host went to `other` for max_state_bytes (windows_over_memory).
+  bool over_memory = false;
+
+  // The bytes of a window's map node: the value and libstdc++'s red-black
+  // tree links (a color and three pointers).
+  static constexpr uint64_t NodeBytes();
 };
+
+constexpr uint64_t HostRollups::Window::NodeBytes() {
+  return sizeof(std::pair<const int64_t, Window>) + 4 * sizeof(void*);
+}
+
+namespace {
+
+// The heap bytes of a record's strings and vectors (not of sizeof(record)).
+uint64_t RecordHeapBytes(const HostRollupRecord& r) {
+  uint64_t bytes = StringHeapBytes(r.host) + StringHeapBytes(r.peers_contacted_sketch) +
+                   StringHeapBytes(r.peers_contacting_sketch) +
+                   StringHeapBytes(r.dst_ports_contacted_sketch) +
+                   r.top_l7.capacity() * sizeof(L7Bytes) +
+                   r.probes.capacity() * sizeof(std::string);
+  for (const L7Bytes& l7 : r.top_l7) bytes += StringHeapBytes(l7.name);
+  for (const std::string& p : r.probes) bytes += StringHeapBytes(p);
+  return bytes;
+}
+
+}  // namespace
 
 HostRollups::HostRollups(RollupConfig config, const Clock& clock)
     : config_(std::move(config)), clock_(clock) {
@@ -367,7 +472,10 @@ HostRollups::Window& HostRollups::WindowAt(int64_t window_start_ms) {
   // Consecutive flows nearly always start in the same window.
   if (last_window_ != nullptr && last_window_start_ms_ == window_start_ms) return *last_window_;
   auto it = open_.find(window_start_ms);
-  if (it == open_.end()) it = open_.try_emplace(window_start_ms, config_.distinct).first;
+  if (it == open_.end()) {
+    it = open_.try_emplace(window_start_ms, config_.distinct).first;
+    Charge(it->second, Window::NodeBytes());
+  }
   last_window_start_ms_ = window_start_ms;
   last_window_ = &it->second;
   return it->second;
@@ -383,21 +491,42 @@ HostRollups::Window* HostRollups::TargetWindow(int64_t window_start_ms) {
   auto it = corrections_.find(window_start_ms);
   if (it == corrections_.end()) {
     it = corrections_.emplace(window_start_ms, Window(config_.distinct)).first;
+    Charge(it->second, Window::NodeBytes());
   }
   return &it->second;
 }
 
-HostRollups::HostRef HostRollups::HostIn(Window& window, const HostKey& key) {
+void HostRollups::Charge(Window& window, int64_t delta) {
+  window.heap_bytes += static_cast<uint64_t>(delta);
+  state_bytes_ += static_cast<uint64_t>(delta);
+}
+
+HostRollups::HostRef HostRollups::HostIn(Window& window, const HostKey& key,
+                                          bool apply_budget) {
   if (Window::HostEntry* e = window.Find(key)) return {&e->state, e->text_hash};
   // The table never shrinks while the window is open, so a host sent to
-  // "other" once goes there for the rest of the window.
-  if (window.entry_count >= config_.max_hosts_per_window) {
+  // "other" for the host cap goes there for the rest of the window. So does
+  // every new host once one went there for the budget, even if closing
+  // windows free memory later: a host with its own record has all of the
+  // window's flows in it, never some in "other".
+  bool fold = window.entry_count >= config_.max_hosts_per_window;
+  if (!fold && apply_budget && config_.max_state_bytes != 0) {
+    if (!window.over_memory) {
+      const uint64_t budget = config_.max_state_bytes;
+      window.over_memory =
+          state_bytes_ >= budget || window.InsertBytes(key) > budget - state_bytes_;
+    }
+    fold = window.over_memory;
+  }
+  if (fold) {
     const uint64_t text_hash = HashBytes(key.text);
-    window.overflowed.Add(text_hash);
+    if (const int64_t grown = window.overflowed.AddCountingHeap(text_hash)) Charge(window, grown);
     if (!window.other) window.other.emplace(config_.distinct);
     return {&*window.other, text_hash};
   }
+  const uint64_t before = window.heap_bytes;
   Window::HostEntry* e = window.Insert(key, config_.distinct);
+  state_bytes_ += window.heap_bytes - before;
   return {&e->state, e->text_hash};
 }
 
@@ -554,13 +683,17 @@ void HostRollups::ConsumeRow(const FlowBatch& batch, size_t row) {
     if (duration_ms && *duration_ms < 0) duration_ms.reset();
     const Column& probe_col = batch.column(kProbe);
     std::optional<uint32_t> probe_id;
+    // The heap bytes this flow adds to the window besides new hosts (which
+    // HostIn() counts): a new name, a longer list, a counter's table.
+    const uint64_t names_bytes = window.names.heap_bytes();
     if (probe_col.IsValid(row)) probe_id = window.names.InternRepeated(probe_col.String(row));
+    auto grown = static_cast<int64_t>(window.names.heap_bytes() - names_bytes);
     const auto add_common = [&](HostState& h) {
       if (duration_ms) {
         h.duration_sum_ms += *duration_ms;
         ++h.duration_count;
       }
-      if (probe_id) h.AddProbe(*probe_id);
+      if (probe_id) grown += static_cast<int64_t>(h.AddProbe(*probe_id));
     };
 
     // Both hosts first (src, then dst: the order they enter the table), so
@@ -571,10 +704,11 @@ void HostRollups::ConsumeRow(const FlowBatch& batch, size_t row) {
     d = dref.state;
     if (s != nullptr) {
       ++s->flows_as_src;
-      if (has_dst) s->peers_contacted.Add(dref.text_hash);
+      if (has_dst) grown += s->peers_contacted.AddCountingHeap(dref.text_hash);
       const Column& port_col = batch.column(kDstPort);
       if (port_col.IsValid(row)) {
-        s->dst_ports_contacted.Add(HashU64(static_cast<uint32_t>(port_col.Int32(row))));
+        grown += s->dst_ports_contacted.AddCountingHeap(
+            HashU64(static_cast<uint32_t>(port_col.Int32(row))));
       }
       const Column& proto_col = batch.column(kProtocol);
       const Column& flags_col = batch.column(kTcpFlags);
@@ -586,9 +720,10 @@ void HostRollups::ConsumeRow(const FlowBatch& batch, size_t row) {
     }
     if (d != nullptr) {
       ++d->flows_as_dst;
-      if (has_src) d->peers_contacting.Add(sref.text_hash);
+      if (has_src) grown += d->peers_contacting.AddCountingHeap(sref.text_hash);
       if (d != s) add_common(*d);  // a flow counts once in a host's mean
     }
+    if (grown != 0) Charge(window, grown);
   }
 
   // Bytes and packets: spread over the windows the flow overlaps.
@@ -614,7 +749,13 @@ void HostRollups::ConsumeRow(const FlowBatch& batch, size_t row) {
     }
     Window& window = *target;
     const bool count_l7 = !l7.empty() && ib + ob != 0;
-    const uint32_t l7_id = count_l7 ? window.names.Intern(l7, l7_hash) : 0;
+    int64_t grown = 0;  // as above
+    uint32_t l7_id = 0;
+    if (count_l7) {
+      const uint64_t names_bytes = window.names.heap_bytes();
+      l7_id = window.names.Intern(l7, l7_hash);
+      grown = static_cast<int64_t>(window.names.heap_bytes() - names_bytes);
+    }
     // in_* go from src to dst, out_* back.
     const auto add_side = [&](HostState& h, int64_t sent_bytes, int64_t received_bytes,
                               int64_t sent_pkts, int64_t received_pkts, bool side_l7) {
@@ -622,7 +763,7 @@ void HostRollups::ConsumeRow(const FlowBatch& batch, size_t row) {
       h.bytes_received += received_bytes;
       h.pkts_sent += sent_pkts;
       h.pkts_received += received_pkts;
-      if (side_l7) h.AddL7(l7_id, ib + ob);
+      if (side_l7) grown += static_cast<int64_t>(h.AddL7(l7_id, ib + ob));
     };
     // HostIn() again would give the same state (the table only grows while
     // the window is open), so the start window reuses what it found.
@@ -633,6 +774,7 @@ void HostRollups::ConsumeRow(const FlowBatch& batch, size_t row) {
       add_side(at_start ? *d : *HostIn(window, dst).state, ob, ib, op, ip,
                count_l7 && !same_host);
     }
+    if (grown != 0) Charge(window, grown);
   };
   if (span_ms <= 0) {
     add_share(start_window, in_bytes, out_bytes, in_pkts, out_pkts);
@@ -680,12 +822,16 @@ void HostRollups::Flush() {
 }
 
 void HostRollups::EmitCorrections() {
-  for (auto& [start, window] : corrections_) EmitWindow(start, window, /*correction=*/true);
+  for (auto& [start, window] : corrections_) {
+    EmitWindow(start, window, /*correction=*/true);
+    state_bytes_ -= window.heap_bytes;
+  }
   corrections_.clear();
 }
 
 void HostRollups::CloseWindow(std::map<int64_t, Window>::iterator it) {
   EmitWindow(it->first, it->second, /*correction=*/false);
+  state_bytes_ -= it->second.heap_bytes;
   ++stats_.windows_closed;
   if (&it->second == last_window_) last_window_ = nullptr;
   open_.erase(it);
@@ -693,6 +839,8 @@ void HostRollups::CloseWindow(std::map<int64_t, Window>::iterator it) {
 
 void HostRollups::EmitWindow(int64_t window_start, Window& window, bool correction) {
   const NameTable& names = window.names;
+  const size_t closed_capacity = closed_.capacity();
+  uint64_t record_bytes = 0;
   // The window is erased by the caller, so its host names are moved out, not
   // copied.
   const auto emit = [&](std::string host, HostState& h) {
@@ -731,6 +879,7 @@ void HostRollups::EmitWindow(int64_t window_start, Window& window, bool correcti
               [&](uint32_t a, uint32_t b) { return names.name(a) < names.name(b); });
     r.probes.reserve(h.probes.size());
     for (const uint32_t id : h.probes) r.probes.push_back(names.name(id));
+    record_bytes += RecordHeapBytes(r);
     ++stats_.records;
     if (correction) ++stats_.corrections_emitted;
   };
@@ -770,9 +919,36 @@ void HostRollups::EmitWindow(int64_t window_start, Window& window, bool correcti
     // "other" already: counted once, there.
     if (!correction) stats_.overflow_hosts += window.overflowed.Count();
   }
+  if (window.over_memory) ++stats_.windows_over_memory;
+  record_bytes += (closed_.capacity() - closed_capacity) * sizeof(HostRollupRecord);
+  closed_bytes_ += record_bytes;
+  state_bytes_ += record_bytes;
 }
 
-std::vector<HostRollupRecord> HostRollups::TakeClosed() { return std::exchange(closed_, {}); }
+std::vector<HostRollupRecord> HostRollups::TakeClosed() {
+  state_bytes_ -= closed_bytes_;
+  closed_bytes_ = 0;
+  return std::exchange(closed_, {});
+}
+
+uint64_t HostRollups::CountStateBytes() const {
+  uint64_t bytes = closed_.capacity() * sizeof(HostRollupRecord);
+  for (const HostRollupRecord& r : closed_) bytes += RecordHeapBytes(r);
+  for (const auto* windows : {&open_, &corrections_}) {
+    for (const auto& [start, window] : *windows) bytes += window.CountHeapBytes();
+  }
+  return bytes;
+}
+
+void HostRollups::RecountStateBytes() {
+  state_bytes_ = closed_bytes_;
+  for (auto* windows : {&open_, &corrections_}) {
+    for (auto& [start, window] : *windows) {
+      window.heap_bytes = window.CountHeapBytes();
+      state_bytes_ += window.heap_bytes;
+    }
+  }
+}
 
 void HostRollups::CloseWindowsPassed() {
   if (stats_.watermark_ms == INT64_MIN) return;
@@ -1143,14 +1319,19 @@ Status HostRollups::MergeState(std::string_view bytes) {
   };
   const auto merge_window = [&](Window& window, const SavedWindow& sw) {
     for (const auto& [host, state] : sw.hosts) {
-      merge_host(*HostIn(window, HostKey{host, KeyHash(host)}).state, window.names, state,
-                 sw.names);
+      merge_host(*HostIn(window, HostKey{host, KeyHash(host)}, /*apply_budget=*/false).state,
+                 window.names, state, sw.names);
     }
     if (sw.other) {
       if (!window.other) window.other.emplace(config_.distinct);
       merge_host(*window.other, window.names, *sw.other, sw.names);
     }
     (void)window.overflowed.Merge(sw.overflowed);
+    // The over-budget flag is not in snapshots, but implied: under a budget,
+    // an "other" below the host cap was for the budget, so new hosts keep
+    // going there.
+    window.over_memory |= config_.max_state_bytes != 0 && window.other &&
+                          window.entry_count < config_.max_hosts_per_window;
   };
   for (const SavedWindow& sw : windows) merge_window(WindowAt(sw.start_ms), sw);
   for (const SavedWindow& sw : corrections) {
@@ -1176,6 +1357,8 @@ Status HostRollups::MergeState(std::string_view bytes) {
     max_start_ms_ = max_start_ms;
   }
   stats_.watermark_ms = std::max(stats_.watermark_ms, watermark_ms);
+  // Merged counters, lists and names grew without being counted.
+  RecountStateBytes();
   CloseWindowsPassed();
   last_arrival_ms_ = clock_.MonotonicMs();
   return Status::Ok();

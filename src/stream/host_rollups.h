@@ -8,7 +8,8 @@
 // idle stream close its windows by wall time. A late flow (its start window
 // closed) is dropped or, under LatePolicy::kCorrection, becomes correction
 // records for the closed windows. The rules (lateness, late flows, idle
-// advance, spreading of long flows, the host cap) are in docs/rollups.md.
+// advance, spreading of long flows, the host cap, the byte budget) are in
+// docs/rollups.md.
 //
 // Contract: not thread-safe (one instance per stream, owned by one thread).
 // The Clock must outlive the HostRollups. The constructor does no I/O and
@@ -55,6 +56,13 @@ struct RollupConfig {
   // watermark - correction_horizon_ms are dropped, not corrected (bounds the
   // correction table to this much event time).
   int64_t correction_horizon_ms = 86400000;
+  // A budget for StateBytes(), 0 for none. Once admitting a host that is not
+  // yet in a window would take StateBytes() to or past it (with what the
+  // admission allocates: see StateBytes()), that host and every later new
+  // host of the window go to its "other" record, as past
+  // max_hosts_per_window; hosts already in the window keep their own
+  // records, exact. Any value is valid.
+  uint64_t max_state_bytes = 0;
 
   // InvalidArgument naming the field unless window_ms > 0, lateness_ms >= 0,
   // idle_timeout_ms >= 0, max_hosts_per_window > 0, max_spread_ms in [0, 1
@@ -120,6 +128,11 @@ struct RollupStats {
   uint64_t overflow_hosts = 0;
   int64_t watermark_ms = INT64_MIN;  // INT64_MIN until the first flow
   uint64_t idle_advances = 0;        // Tick() calls that moved the watermark
+  // Windows (open or correction windows, each counted when emitted) that sent
+  // at least one host to "other" for max_state_bytes rather than for the
+  // host cap; those hosts are in overflow_hosts. Not part of snapshots: it
+  // counts what this process did.
+  uint64_t windows_over_memory = 0;
 };
 
 class HostRollups {
@@ -162,15 +175,47 @@ class HostRollups {
   // the next step, whatever the horizon); the watermark and the largest
   // start_time become the max of both, and windows the merged watermark has
   // passed are closed (their records queued) as by Consume(); the host cap
-  // still holds (hosts past it go to "other"). The counters of stats() add up
-  // (watermark_ms: the max). The idle clock restarts: the last arrival is
-  // now. Version 1 snapshots (before corrections) are read as having none.
+  // still holds (hosts past it go to "other"), max_state_bytes does not (the
+  // snapshot's hosts were admitted under it; later hosts are admitted against
+  // the StateBytes() after the merge). The counters of stats() add up
+  // (watermark_ms: the max; windows_over_memory is not in snapshots). The
+  // idle clock restarts: the last arrival is now. Version 1 snapshots
+  // (before corrections) are read as having none.
   // Errors, with *this unchanged: Corruption naming what is wrong (bad
   // magic, unknown version, truncation, a bad value or sketch, a correction
   // of a window the snapshot had not closed, trailing bytes);
   // InvalidArgument if the snapshot's window_ms or distinct counter config
   // differ from this config. Bad bytes never crash nor read out of bounds.
   [[nodiscard]] Status MergeState(std::string_view bytes);
+
+  // An approximate count of the heap bytes held by the state: per open or
+  // correction window, its map node, its host entries (allocated in chunks
+  // of 128 to 4096 entries of 384 bytes; a chunk counts whole from its
+  // allocation), its host table (16 bytes a slot, at most half full), host
+  // names longer than the inline string buffer, every DistinctCounter's
+  // table or HyperLogLog (DistinctCounter::HeapBytes()), the L7 and probe
+  // lists past two entries, and its interned names; plus the records queued
+  // for TakeClosed() (the vector and their strings). Not counted: allocator
+  // overhead per block (~8-16 bytes), the per-batch scratch of Consume() (16
+  // bytes a row), sizeof(HostRollups). Kept current as the state changes,
+  // O(1) per flow; 0 once every window is emitted and the records taken.
+  // A state restored by MergeState() counts what the saved one did (records
+  // aside), less any interned name that no host used (a flow with neither
+  // address), which snapshots do not keep.
+  //
+  // With max_state_bytes, a host is admitted to a window only if StateBytes()
+  // plus what admitting it allocates (a new chunk of entries, up to 1.5 MiB;
+  // a doubling of the host table; its name) stays within the budget, so
+  // host admissions never pass it. What admitted state allocates later can: the
+  // counters of admitted hosts and of "other" (each up to 2^precision + 32
+  // bytes, 4 KiB at the default precision, three per host), L7 and probe
+  // lists, new names, new windows' map nodes (~600 bytes), and closed records
+  // until TakeClosed(). With most hosts seeing few peers and ports this is a
+  // few percent of the budget; the worst case is ~12 KiB per admitted host.
+  uint64_t StateBytes() const { return state_bytes_; }
+  // StateBytes() counted afresh by walking every window, host and record:
+  // O(state). Equal to StateBytes(); for tests and diagnostics.
+  uint64_t CountStateBytes() const;
 
   const RollupStats& stats() const { return stats_; }
   const RollupConfig& config() const { return config_; }
@@ -190,8 +235,13 @@ class HostRollups {
   // Row `row` of the batch Consume() is at: key_hashes_ holds its keys.
   void ConsumeRow(const FlowBatch& batch, size_t row);
   // Find-or-insert of the host `key` in `window`, or "other" if the window
-  // is at the host cap.
-  HostRef HostIn(Window& window, const HostKey& key);
+  // is at the host cap or, with `apply_budget`, admitting the host would
+  // pass max_state_bytes.
+  HostRef HostIn(Window& window, const HostKey& key, bool apply_budget = true);
+  // Adds `delta` heap bytes to `window`'s count and to state_bytes_.
+  void Charge(Window& window, int64_t delta);
+  // Sets every window's count and state_bytes_ by walking the state.
+  void RecountStateBytes();
   Window& WindowAt(int64_t window_start_ms);
   // Where a contribution to the window starting at `window_start_ms` goes:
   // the open window, the correction window if it is closed and corrections
@@ -225,6 +275,9 @@ class HostRollups {
   // consumed (0 if null): 2 * row and 2 * row + 1.
   std::vector<uint64_t> key_hashes_;
   int64_t last_arrival_ms_ = 0;  // monotonic, when max_start_ms_ is set
+  // StateBytes(): the windows' counts plus closed_bytes_.
+  uint64_t state_bytes_ = 0;
+  uint64_t closed_bytes_ = 0;  // of closed_ and its records
 };
 
 // One JSON object, no trailing newline: timestamps as "2025-12-01T00:07:00Z",

@@ -1148,5 +1148,249 @@ TEST(HostRollupsStateTest, CorrectionOfAnOpenWindowIsCorruption) {
   EXPECT_NE(st.message().find("still open"), std::string::npos) << st.message();
 }
 
+// The byte budget (docs/rollups.md, "Memory").
+
+// The i-th of up to 2^24 distinct addresses.
+std::string HostNumber(int i) {
+  return "10." + std::to_string((i >> 16) & 255) + "." + std::to_string((i >> 8) & 255) + "." +
+         std::to_string(i & 255);
+}
+
+// `n` flows from n distinct hosts to one server in the window of kT0, in
+// batches of `batch_rows`.
+std::vector<FlowBatch> ManyHostsToOneServer(int n, int batch_rows) {
+  std::vector<FlowBatch> batches;
+  std::vector<TestFlow> part;
+  for (int i = 0; i < n; ++i) {
+    part.push_back({.src = HostNumber(i), .dst = "192.168.0.1", .dst_port = 443,
+                    .l7 = "app" + std::to_string(i % 4), .in_bytes = i + 1, .out_bytes = 2,
+                    .in_pkts = 1, .start = kT0 + i % 50000, .duration = i % 7});
+    if (static_cast<int>(part.size()) == batch_rows || i + 1 == n) {
+      batches.push_back(Batch(part));
+      part.clear();
+    }
+  }
+  return batches;
+}
+
+// 50k hosts in one window under a 2 MB budget. Hosts are 384-byte entries
+// in chunks of 128, 256, .. 2048, then 4096 entries (1.5 MiB): the first five
+// chunks (3968 entries) fit, the sixth would not. So the server and the
+// first 3967 sources keep their own records, the same as without a budget,
+// and the rest share "other"; the state never passes the budget by more
+// than what admitted hosts allocate afterwards (here the server's peer
+// sketch and the sketch of the folded hosts: under one host's worst case,
+// three HyperLogLogs).
+TEST(HostRollupsMemoryTest, BudgetFoldsNewHostsAndKeepsAdmittedOnesExact) {
+  constexpr int kHosts = 50000;
+  constexpr uint64_t kBudget = 2000000;
+  const uint64_t slack = 3 * (sizeof(HyperLogLog) + 4096);
+  const std::vector<FlowBatch> batches = ManyHostsToOneServer(kHosts, 1000);
+  ManualClock clock;
+  HostRollups unlimited(RollupConfig{}, clock);
+  HostRollups limited(RollupConfig{.max_state_bytes = kBudget}, clock);
+  std::vector<uint64_t> state_bytes;  // after each batch
+  for (const FlowBatch& b : batches) {
+    unlimited.Consume(b);
+    limited.Consume(b);
+    ASSERT_EQ(limited.StateBytes(), limited.CountStateBytes());
+    state_bytes.push_back(limited.StateBytes());
+  }
+  const uint64_t peak = *std::max_element(state_bytes.begin(), state_bytes.end());
+  EXPECT_LE(peak, kBudget + slack);
+  EXPECT_GT(peak, kBudget * 3 / 4);  // the budget, not something else, stopped it
+  EXPECT_GT(unlimited.StateBytes(), uint64_t{kHosts} * 384);
+  unlimited.Flush();
+  limited.Flush();
+  const auto want = unlimited.TakeClosed();
+  const auto got = limited.TakeClosed();
+  ASSERT_EQ(want.size(), kHosts + 1u);
+
+  constexpr int kAdmittedSources = 128 + 256 + 512 + 1024 + 2048 - 1;  // and the server
+  ASSERT_EQ(got.size(), kAdmittedSources + 2u);
+  int64_t flows = 0;
+  for (const HostRollupRecord& r : got) flows += r.flows_as_src;
+  EXPECT_EQ(flows, kHosts);
+  for (int i = 0; i < kHosts; ++i) {
+    const std::string host = HostNumber(i);
+    const HostRollupRecord* g = Find(got, kT0, host);
+    if (i >= kAdmittedSources) {
+      ASSERT_EQ(g, nullptr) << host;  // folded, and never admitted later
+      continue;
+    }
+    ASSERT_NE(g, nullptr) << host;
+    EXPECT_EQ(ToNdjson(*g), ToNdjson(*Find(want, kT0, host)));
+  }
+  // The server kept updating: every source is among its peers.
+  const HostRollupRecord* server = Find(got, kT0, "192.168.0.1");
+  ASSERT_NE(server, nullptr);
+  EXPECT_EQ(ToNdjson(*server), ToNdjson(*Find(want, kT0, "192.168.0.1")));
+  const HostRollupRecord& other = got.back();
+  ASSERT_EQ(other.host, HostRollupRecord::kOtherHost);
+  const int folded = kHosts - kAdmittedSources;
+  EXPECT_EQ(other.flows_as_src, folded);
+  EXPECT_EQ(other.flows_as_dst, 0);
+  int64_t folded_bytes = 0;
+  for (int i = kAdmittedSources; i < kHosts; ++i) folded_bytes += i + 1;
+  EXPECT_EQ(other.bytes_sent, folded_bytes);
+  EXPECT_EQ(other.peers_contacted, 1u);
+  // overflow_hosts estimates the folded hosts (HyperLogLog, 1.6% standard
+  // error at the default precision).
+  EXPECT_NEAR(static_cast<double>(limited.stats().overflow_hosts), folded, 0.05 * folded);
+  EXPECT_EQ(limited.stats().windows_over_memory, 1u);
+  EXPECT_EQ(unlimited.stats().windows_over_memory, 0u);
+  EXPECT_EQ(unlimited.stats().overflow_hosts, 0u);
+}
+
+// A budget below an empty window's own bytes: every host goes to "other",
+// in every window, and each such window is counted once.
+TEST(HostRollupsMemoryTest, TinyBudgetFoldsEveryHost) {
+  RollupConfig config;
+  config.max_state_bytes = 1;
+  RollupStats stats;
+  const auto rs = RunAll({{.src = kA, .dst = kB, .in_bytes = 5, .start = kT0},
+                          {.src = kB, .dst = kA, .in_bytes = 7, .start = kT0 + 1},
+                          {.src = kA, .dst = "10.0.0.3", .in_bytes = 11, .start = kT0 + kMin}},
+                         config, &stats);
+  ASSERT_EQ(rs.size(), 2u);
+  EXPECT_EQ(rs[0].host, HostRollupRecord::kOtherHost);
+  EXPECT_EQ(rs[0].flows_as_src, 2);
+  EXPECT_EQ(rs[0].flows_as_dst, 2);
+  EXPECT_EQ(rs[0].bytes_sent, 12);
+  EXPECT_EQ(rs[0].bytes_received, 12);
+  EXPECT_EQ(rs[1].host, HostRollupRecord::kOtherHost);
+  EXPECT_EQ(rs[1].window_start_ms, kT0 + kMin);
+  EXPECT_EQ(rs[1].bytes_sent, 11);
+  EXPECT_EQ(stats.overflow_hosts, 2u + 2u);
+  EXPECT_EQ(stats.windows_over_memory, 2u);
+}
+
+// A budget never reached changes nothing, with late flows, corrections,
+// spread flows, the host cap and HyperLogLog counters about.
+TEST(HostRollupsMemoryTest, UnreachedBudgetChangesNothing) {
+  const std::vector<TestFlow> flows = RandomFlows(3000, 42, 200, 180000);
+  RollupConfig config = SnapshotTestConfig();
+  config.late_policy = RollupConfig::LatePolicy::kCorrection;
+  RollupStats without, with;
+  const std::string want = NdjsonInBatches(flows, config, 100, &without);
+  config.max_state_bytes = uint64_t{1} << 40;
+  const std::string got = NdjsonInBatches(flows, config, 100, &with);
+  EXPECT_EQ(got, want);
+  ExpectSameStats(with, without);
+  EXPECT_GT(without.overflow_hosts, 0u);
+  EXPECT_EQ(with.windows_over_memory, 0u);
+}
+
+// StateBytes() grows with the hosts of a window, by at least their 384-byte
+// entries and at most twice that (chunks, a half-empty table) plus names and
+// records; it is what a walk of the state counts; and it is 0 again once the
+// windows are emitted and their records taken.
+TEST(HostRollupsMemoryTest, StateBytesGrowWithHostsAndReturnToZero) {
+  ManualClock clock;
+  HostRollups rollups(RollupConfig{}, clock);
+  EXPECT_EQ(rollups.StateBytes(), 0u);
+  uint64_t last = 0;
+  int hosts = 1;  // the server
+  for (const FlowBatch& b : ManyHostsToOneServer(20000, 2000)) {
+    rollups.Consume(b);
+    hosts += static_cast<int>(b.num_rows());
+    const uint64_t bytes = rollups.StateBytes();
+    EXPECT_GE(bytes, last);  // chunks of entries are counted whole
+    EXPECT_GE(bytes, uint64_t{384} * hosts);
+    EXPECT_LE(bytes, uint64_t{384} * 2 * (hosts + 128) + uint64_t{64} * hosts + 64 * 1024);
+    EXPECT_EQ(bytes, rollups.CountStateBytes());
+    last = bytes;
+  }
+  EXPECT_GT(last, uint64_t{384} * 20000);
+  rollups.Flush();
+  EXPECT_GT(rollups.StateBytes(), 0u);  // the queued records
+  EXPECT_EQ(rollups.StateBytes(), rollups.CountStateBytes());
+  EXPECT_EQ(rollups.TakeClosed().size(), 20001u);
+  EXPECT_EQ(rollups.StateBytes(), 0u);
+  EXPECT_EQ(rollups.CountStateBytes(), 0u);
+}
+
+// The same through many windows, spread flows, late flows and corrections:
+// the running count is the walk's at every batch, and 0 at the end.
+TEST(HostRollupsMemoryTest, StateBytesFollowWindowsAndCorrections) {
+  const std::vector<TestFlow> flows = RandomFlows(3000, 9, 200, 180000);
+  RollupConfig config = SnapshotTestConfig();
+  config.late_policy = RollupConfig::LatePolicy::kCorrection;
+  ManualClock clock;
+  HostRollups rollups(config, clock);
+  for (size_t i = 0; i < flows.size(); i += 50) {
+    rollups.Consume(Batch({flows.begin() + i, flows.begin() + std::min(flows.size(), i + 50)}));
+    ASSERT_EQ(rollups.StateBytes(), rollups.CountStateBytes()) << i;
+    if (i % 500 == 0) (void)rollups.TakeClosed();
+    ASSERT_EQ(rollups.StateBytes(), rollups.CountStateBytes()) << i;
+  }
+  EXPECT_GT(rollups.stats().corrections_emitted, 0u);
+  rollups.Flush();
+  EXPECT_EQ(rollups.StateBytes(), rollups.CountStateBytes());
+  (void)rollups.TakeClosed();
+  EXPECT_EQ(rollups.StateBytes(), 0u);
+}
+
+// A restored snapshot holds the same state, so it counts the same bytes
+// (every interned name is used by some host here).
+TEST(HostRollupsMemoryTest, SnapshotRoundTripKeepsStateBytes) {
+  RollupConfig config = SnapshotTestConfig();
+  config.late_policy = RollupConfig::LatePolicy::kCorrection;
+  const std::vector<TestFlow> flows = RandomFlows(3000, 13, 200, 180000);
+  ManualClock clock;
+  for (const size_t cut : {size_t{1}, size_t{1000}, size_t{2500}, size_t{3000}}) {
+    SCOPED_TRACE(cut);
+    HostRollups r1(config, clock);
+    r1.Consume(Batch({flows.begin(), flows.begin() + cut}));
+    (void)r1.TakeClosed();  // not part of a snapshot
+    HostRollups r2(config, clock);
+    ASSERT_TRUE(r2.MergeState(r1.SaveState()).ok());
+    EXPECT_GT(r2.StateBytes(), 0u);
+    EXPECT_EQ(r2.StateBytes(), r1.StateBytes());
+    EXPECT_EQ(r2.StateBytes(), r2.CountStateBytes());
+  }
+}
+
+// Under a budget that is reached, a process restored from a snapshot goes on
+// exactly as the one that saved it (which took its records at the cut too):
+// the same records, and windows_over_memory adding up.
+TEST(HostRollupsMemoryTest, SplitUnderABudgetEqualsOneProcess) {
+  std::vector<TestFlow> flows;
+  for (int i = 0; i < 6000; ++i) {
+    flows.push_back({.src = HostNumber(i % 3000), .dst = HostNumber(3000 + i % 97),
+                     .dst_port = i % 300, .l7 = "app" + std::to_string(i % 5),
+                     .in_bytes = i, .start = kT0 + i * 40, .end = kT0 + i * 40 + i % 90000});
+  }
+  RollupConfig config;
+  config.lateness_ms = 30000;
+  config.max_state_bytes = 300000;
+  ManualClock clock;
+  for (const size_t cut : {size_t{700}, size_t{2000}, size_t{4321}}) {
+    SCOPED_TRACE(cut);
+    const std::vector<TestFlow> a(flows.begin(), flows.begin() + cut);
+    const std::vector<TestFlow> b(flows.begin() + cut, flows.end());
+    HostRollups one(config, clock);
+    one.Consume(Batch(a));
+    std::string want = Ndjson(one.TakeClosed());
+    one.Consume(Batch(b));
+    one.Flush();
+    want += Ndjson(one.TakeClosed());
+    ASSERT_GT(one.stats().windows_over_memory, 1u);
+
+    HostRollups r1(config, clock);
+    r1.Consume(Batch(a));
+    std::string got = Ndjson(r1.TakeClosed());
+    HostRollups r2(config, clock);
+    ASSERT_TRUE(r2.MergeState(r1.SaveState()).ok());
+    EXPECT_EQ(r2.StateBytes(), r1.StateBytes());
+    r2.Consume(Batch(b));
+    r2.Flush();
+    got += Ndjson(r2.TakeClosed());
+    EXPECT_EQ(got, want);
+    EXPECT_EQ(r1.stats().windows_over_memory + r2.stats().windows_over_memory,
+              one.stats().windows_over_memory);
+  }
+}
+
 }  // namespace
 }  // namespace flowlake
