@@ -35,6 +35,29 @@ const eventFiles = (lake) => listFiles(path.join(lake, 'events')).filter((f) => 
 const rollups = (lake) => readLines(rollupFiles(lake)).map((l) => JSON.parse(l));
 const events = (lake) => readLines(eventFiles(lake)).map((l) => JSON.parse(l));
 
+// The additive counters of rollup records summed per key(record), as
+// [key, sums] pairs sorted by key.
+function counterSums(records, key) {
+  const out = new Map();
+  for (const r of records) {
+    const k = key(r);
+    const a = out.get(k) ?? [0, 0, 0, 0, 0, 0, 0];
+    [r.flows_as_src, r.flows_as_dst, r.bytes_sent, r.bytes_received, r.pkts_sent, r.pkts_received,
+      r.tcp_syn_only_as_src].forEach((v, i) => { a[i] += v; });
+    out.set(k, a);
+  }
+  return [...out.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
+// Ingests the shared input with a flowlake.toml holding `toml`; returns
+// {lake, summary}.
+function ingestWithConfig(name, toml) {
+  const config = path.join(tmpDir(name), 'flowlake.toml');
+  fs.writeFileSync(config, toml);
+  const out = tmpDir(`${name}-lake`);
+  return { lake: out, summary: ingest(input.file, out, ['--config', config, '--blocklist', input.blocklist]) };
+}
+
 // Events without the wall-clock field, as sorted JSON text.
 const comparableEvents = (lake) => events(lake).map((e) => {
   const { detected_at: _, ...rest } = e;
@@ -204,34 +227,44 @@ test('a missing blocklist fails at start-up, naming the file', () => {
 });
 
 test('late_policy = "correction": late flows come back as correction records that add up', () => {
-  const dir = tmpDir('analysis-late');
-  const config = path.join(dir, 'flowlake.toml');
   // No lateness at all: every flow that starts before the newest one seen,
   // in an earlier minute, is late.
-  fs.writeFileSync(config, '[analysis]\nlateness_s = 0\nlate_policy = "correction"\n');
-  const lateLake = tmpDir('analysis-late-lake');
-  const s = ingest(input.file, lateLake, ['--config', config, '--blocklist', input.blocklist]);
+  const { lake: lateLake, summary: s } =
+    ingestWithConfig('analysis-late', '[analysis]\nlateness_s = 0\nlate_policy = "correction"\n');
   assert.ok(s.late_flows > 0, JSON.stringify(s));
   const records = rollups(lateLake);
   assert.ok(records.some((r) => r.correction === true), 'correction records were written');
-  const sums = (rs) => {
-    const out = new Map();
-    for (const r of rs) {
-      const k = `${r.window_start} ${r.host}`;
-      const a = out.get(k) ?? [0, 0, 0, 0, 0, 0, 0];
-      [r.flows_as_src, r.flows_as_dst, r.bytes_sent, r.bytes_received, r.pkts_sent, r.pkts_received,
-        r.tcp_syn_only_as_src].forEach((v, i) => { a[i] += v; });
-      out.set(k, a);
-    }
-    return [...out.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  };
+  const sums = (rs) => counterSums(rs, (r) => `${r.window_start} ${r.host}`);
   assert.deepEqual(sums(records), sums(rollups(lake)), 'originals + corrections = every flow, once');
 
-  fs.writeFileSync(config, '[analysis]\nlateness_s = 0\n');
-  const dropLake = tmpDir('analysis-drop-lake');
-  const d = ingest(input.file, dropLake, ['--config', config, '--blocklist', input.blocklist]);
+  const { lake: dropLake, summary: d } = ingestWithConfig('analysis-drop', '[analysis]\nlateness_s = 0\n');
   assert.equal(d.late_flows, s.late_flows);
   assert.ok(!rollups(dropLake).some((r) => r.correction), 'no corrections when dropping');
   const total = (rs) => rs.reduce((n, r) => n + r.flows_as_src, 0);
   assert.equal(total(rollups(dropLake)), total(rollups(lake)) - d.late_flows, 'dropped: exactly the late flows');
+});
+
+test('analysis.max_memory_mb: over budget, new hosts go to "other", nothing is lost', () => {
+  // 1 MiB: half for the rollups, half for the detectors, far below what the
+  // ~60k flows' windows hold unbounded.
+  const { lake: small, summary: s } = ingestWithConfig('analysis-memory', '[analysis]\nmax_memory_mb = 1\n');
+  assert.equal(s.flows_written, summary.flows_written);
+  assert.ok(s.rollup_windows_over_memory > 0, JSON.stringify(s));
+  assert.ok(s.detector_keys_over_memory > 0, JSON.stringify(s));
+  assert.equal(summary.rollup_windows_over_memory, 0, 'the default budget is not reached');
+  assert.equal(summary.detector_keys_over_memory, 0);
+
+  const limited = rollups(small);
+  const full = new Map(rollups(lake).map((r) => [`${r.window_start} ${r.host}`, r]));
+  assert.ok(limited.some((r) => r.host === 'other'), 'hosts over the budget share "other"');
+  assert.ok(limited.length < full.size, `${limited.length} records, ${full.size} without a budget`);
+  // Every host that has a record of its own was taken before the budget was
+  // reached and kept counting: its record is the unbounded one.
+  for (const r of limited) {
+    if (r.host === 'other') continue;
+    assert.deepEqual(r, full.get(`${r.window_start} ${r.host}`), `${r.window_start} ${r.host}`);
+  }
+  // Per window, the counters add up to the same totals: "other" holds the rest.
+  const totals = (rs) => counterSums(rs, (r) => r.window_start);
+  assert.deepEqual(totals(limited), totals(rollups(lake)));
 });

@@ -11,6 +11,11 @@ DetectorConfig AnalysisConfig::SyncedDetect() const {
   return d;
 }
 
+void AnalysisConfig::SetMemoryBudget(uint64_t bytes) {
+  rollups.max_state_bytes = bytes / 2;
+  detect.max_state_bytes = bytes - bytes / 2;
+}
+
 Status AnalysisConfig::Validate() const {
   FLOWLAKE_RETURN_IF_ERROR(rollups.Validate());
   FLOWLAKE_RETURN_IF_ERROR(SyncedDetect().Validate());

@@ -25,6 +25,16 @@ struct AnalysisConfig {
   size_t max_pending_batches = 16;
   // How often the stage's thread wakes to close windows of an idle stream.
   int64_t tick_interval_ms = 1000;
+  // [analysis] max_memory_mb: memory for the open windows of the rollups and
+  // the detectors; 0 means a quarter of service.memory_limit_mb (see
+  // AnalysisMemoryBytes() in app/config.h). SetMemoryBudget() applies it.
+  uint64_t max_memory_mb = 0;
+
+  // Splits `bytes` between rollups.max_state_bytes and
+  // detect.max_state_bytes (half each; 0: no limit). Over its half, a
+  // component stops taking new hosts or keys: new hosts go to the "other"
+  // record, new detector keys are not tracked, and both are counted.
+  void SetMemoryBudget(uint64_t bytes);
 
   // The detector config with the windowing fields taken from `rollups`.
   DetectorConfig SyncedDetect() const;

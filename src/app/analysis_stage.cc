@@ -141,6 +141,20 @@ void AnalysisStage::Analyse(const FlowBatch& batch) {
   detectors_.Consume(batch);
   ++stats_.batches;
   stats_.flows += batch.num_rows();
+  const uint64_t over_memory =
+      rollups_.stats().windows_over_memory + detectors_.stats().keys_over_memory;
+  if (over_memory != over_memory_seen_) {
+    over_memory_seen_ = over_memory;
+    if (memory_log_.Allow()) {
+      spdlog::warn(
+          "analysis: the state reached its memory budget ({} MiB for rollups, {} MiB for "
+          "detectors: analysis.max_memory_mb); new hosts share the \"other\" record and new "
+          "detector keys are not tracked until windows close ({} rollup windows, {} detector "
+          "keys so far)",
+          config_.rollups.max_state_bytes >> 20, config_.detect.max_state_bytes >> 20,
+          rollups_.stats().windows_over_memory, detectors_.stats().keys_over_memory);
+    }
+  }
 }
 
 void AnalysisStage::TakeOutputs() {
@@ -263,6 +277,9 @@ AnalysisStats AnalysisStage::stats() const {
   for (size_t i = 0; i < kDetectionTypeCount; ++i) {
     s.events_by_type[i] = detectors_.stats().events_by_type[i];
   }
+  s.rollup_windows_over_memory = rollups_.stats().windows_over_memory;
+  s.detector_keys_over_memory = detectors_.stats().keys_over_memory;
+  s.state_bytes = rollups_.StateBytes() + detectors_.StateBytes();
   return s;
 }
 

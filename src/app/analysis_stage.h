@@ -65,6 +65,12 @@ struct AnalysisStats {
   uint64_t publish_errors = 0;
   uint64_t events_by_type[kDetectionTypeCount] = {};
   int64_t watermark_ms = INT64_MIN;
+  // The memory budget (AnalysisConfig::SetMemoryBudget): windows in which
+  // new hosts went to "other" for it, detector keys or values not tracked
+  // for it, and the state's current size.
+  uint64_t rollup_windows_over_memory = 0;
+  uint64_t detector_keys_over_memory = 0;
+  uint64_t state_bytes = 0;
 };
 
 class AnalysisStage {
@@ -144,6 +150,8 @@ class AnalysisStage {
   AnalysisStats stats_;
   LogLimiter event_log_{5, 20};
   LogLimiter publish_log_{1, 5};
+  LogLimiter memory_log_{0.1, 1};  // one warning per 10 s at most
+  uint64_t over_memory_seen_ = 0;  // of the two over-memory counters, summed
 
   std::atomic<uint64_t> outputs_{0};
   std::thread thread_;

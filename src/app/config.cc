@@ -287,6 +287,12 @@ constexpr IntKey kMaxHostsPerWindow{
     "analysis.max_hosts_per_window", 1, 100'000'000, 1,
     "Hosts with a rollup record of their own per minute; the rest share the \"other\" "
     "record (memory bound)."};
+constexpr IntKey kAnalysisMaxMemoryMb{
+    "analysis.max_memory_mb", 0, int64_t{1} << 20, 1,
+    "Memory for the analysis state (the open windows of rollups and detectors), in MiB, half "
+    "each; over it new hosts share the \"other\" record and new detector keys are not "
+    "tracked (both counted). 0: a quarter of service.memory_limit_mb. At most "
+    "(service.memory_limit_mb - 128) / 2."};
 
 constexpr SectionKey kDetect{"detect",
                              "Detectors: thresholds per 1-minute window (docs/detections.md)."};
@@ -381,6 +387,7 @@ Status VisitKeys(Visitor& v, C& c) {
   FLOWLAKE_RETURN_IF_ERROR(v.LatePolicy(kLatePolicy, c.analysis.rollups.late_policy));
   FLOWLAKE_RETURN_IF_ERROR(v.Int(kIdleTimeoutS, c.analysis.rollups.idle_timeout_ms));
   FLOWLAKE_RETURN_IF_ERROR(v.Int(kMaxHostsPerWindow, c.analysis.rollups.max_hosts_per_window));
+  FLOWLAKE_RETURN_IF_ERROR(v.Int(kAnalysisMaxMemoryMb, c.analysis.max_memory_mb));
 
   FLOWLAKE_RETURN_IF_ERROR(v.Section(kDetect));
   FLOWLAKE_RETURN_IF_ERROR(v.StringList(kLocalNetworks, c.analysis.detect.local_networks));
@@ -872,6 +879,12 @@ class ConfigPrinter {
 
 }  // namespace
 
+uint64_t AnalysisMemoryBytes(const RunConfig& config) {
+  const uint64_t mb = config.analysis.max_memory_mb != 0 ? config.analysis.max_memory_mb
+                                                         : config.service.memory_limit_mb / 4;
+  return mb << 20;
+}
+
 Status RunConfig::Validate() const {
   ConfigChecker checker;
   FLOWLAKE_RETURN_IF_ERROR(VisitKeys(checker, *this));
@@ -885,6 +898,15 @@ Status RunConfig::Validate() const {
   FLOWLAKE_RETURN_IF_ERROR(lake.Validate());
   FLOWLAKE_RETURN_IF_ERROR(decoder.Validate());
   if (!analysis.enabled) return Status::Ok();
+  // The rest of the process (past run's fixed 128 MiB reserve) needs at
+  // least as much as the analysis.
+  const uint64_t max_analysis_mb = (service.memory_limit_mb - 128) / 2;
+  if (analysis.max_memory_mb > max_analysis_mb) {
+    return Invalid("analysis.max_memory_mb",
+                   "must be at most (service.memory_limit_mb - 128) / 2 = " +
+                       std::to_string(max_analysis_mb) + ", got " +
+                       std::to_string(analysis.max_memory_mb));
+  }
   Status st = analysis.Validate();
   if (!st.ok() && st.message().rfind("config: ", 0) != 0) {
     return Status::InvalidArgument("config: " + st.message());

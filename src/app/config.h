@@ -89,6 +89,11 @@ struct RunConfig {
   Status Validate() const;
 };
 
+// The analysis state budget in bytes: analysis.max_memory_mb, or when that is
+// 0 a quarter of service.memory_limit_mb. The same for `ingest --config` and
+// `run`, so both give the same results for the same flows.
+uint64_t AnalysisMemoryBytes(const RunConfig& config);
+
 // Parses a TOML document, then Validate()s the result. `source_name` (a file
 // name) only appears in messages. Errors, all kInvalidArgument:
 //  * TOML syntax: "config: syntax error in flowlake.toml:3:7: <what>";

@@ -60,7 +60,8 @@ TEST(ConfigTest, DefaultConfigTomlDocumentsEveryKey) {
        {"brokers", "topics", "group", "auto_offset_reset", "poll_timeout_ms", "[kafka.consumer]",
         "path", "compression", "zstd_level", "row_group_rows", "file_max_rows", "file_target_mb",
         "max_open_partitions", "sync", "max_record_mb", "log_per_second", "log_burst", "threads",
-        "memory_limit_mb", "commit_interval_s", "log_format", "progress"}) {
+        "memory_limit_mb", "commit_interval_s", "log_format", "progress", "max_hosts_per_window",
+        "max_memory_mb"}) {
     EXPECT_NE(text.find("\n" + std::string(key)), std::string::npos) << key;
   }
   std::istringstream lines(text);
@@ -106,7 +107,7 @@ TEST(ConfigTest, DocsListEveryKeyWithItsDefault) {
     EXPECT_NE(docs.find(row), std::string::npos) << "missing in docs/configuration.md: " << row;
     ++keys;
   }
-  EXPECT_EQ(keys, 45);
+  EXPECT_EQ(keys, 46);
 }
 
 TEST(ConfigTest, DocsExamplesParse) {
@@ -153,6 +154,7 @@ lateness_s = 30
 late_policy = "correction"
 idle_timeout_s = 5
 max_hosts_per_window = 5000
+max_memory_mb = 100
 [detect]
 local_networks = ["10.0.0.0/8", "2001:db8::/32"]
 blocklist = "/etc/flowlake/blocklist.txt"
@@ -170,6 +172,8 @@ suspicious_ports = [22, 3389]
   EXPECT_EQ(c.analysis.rollups.late_policy, RollupConfig::LatePolicy::kCorrection);
   EXPECT_EQ(c.analysis.rollups.idle_timeout_ms, 5000);
   EXPECT_EQ(c.analysis.rollups.max_hosts_per_window, 5000u);
+  EXPECT_EQ(c.analysis.max_memory_mb, 100u);
+  EXPECT_EQ(AnalysisMemoryBytes(c), uint64_t{100} << 20);
   EXPECT_EQ(c.analysis.detect.local_networks,
             (std::vector<std::string>{"10.0.0.0/8", "2001:db8::/32"}));
   EXPECT_EQ(c.analysis.detect.blocklist_path, "/etc/flowlake/blocklist.txt");
@@ -233,6 +237,19 @@ sync = false
   EXPECT_EQ(c.lake.max_open_partitions, 4u);
   EXPECT_FALSE(c.lake.sync);
   EXPECT_EQ(c.lake.table, "flows");  // no key: untouched
+}
+
+// 0 (the default) is a quarter of the process's memory limit; the budget is
+// split evenly between rollups and detectors.
+TEST(ConfigTest, AnalysisMemoryBudgetDefaultsToAQuarterOfTheLimit) {
+  RunConfig c = MustParse("[service]\nmemory_limit_mb = 2048\n");
+  EXPECT_EQ(c.analysis.max_memory_mb, 0u);
+  EXPECT_EQ(AnalysisMemoryBytes(c), uint64_t{512} << 20);
+  EXPECT_EQ(AnalysisMemoryBytes(RunConfig{}), uint64_t{256} << 20);
+  AnalysisConfig a;
+  a.SetMemoryBudget(1001);
+  EXPECT_EQ(a.rollups.max_state_bytes, 500u);
+  EXPECT_EQ(a.detect.max_state_bytes, 501u);
 }
 
 TEST(ConfigTest, ParsesDecode) {
@@ -320,6 +337,10 @@ INSTANTIATE_TEST_SUITE_P(
                   "service.threads must be 0-1024, got -1"},
         ErrorCase{"MemoryLimit", "[service]\nmemory_limit_mb = 8\n",
                   "service.memory_limit_mb must be 256-1048576, got 8"},
+        ErrorCase{"AnalysisMemoryOverHalf",
+                  "[service]\nmemory_limit_mb = 512\n[analysis]\nmax_memory_mb = 257\n",
+                  "analysis.max_memory_mb must be at most (service.memory_limit_mb - 128) / 2 = 192, "
+                  "got 257"},
         ErrorCase{"CommitInterval", "[service]\ncommit_interval_s = 0\n",
                   "service.commit_interval_s must be 1-86400, got 0"},
         ErrorCase{"FileTarget", "[lake]\nfile_target_mb = 0\n",

@@ -25,13 +25,14 @@ Status IngestConfig::Validate() const {
 }
 
 std::string IngestSummary::ToJson() const {
-  char buf[640];
+  char buf[1024];
   std::snprintf(buf, sizeof buf,
                 "{\"flows_read\":%llu,\"flows_written\":%llu,\"rejected\":%llu,\"files\":%llu,"
                 "\"seconds\":%.3f,\"flows_per_second\":%.0f,\"row_groups\":%llu,"
                 "\"field_errors\":%llu,\"unknown_fields\":%llu,\"bytes_read\":%llu,"
                 "\"bytes_written\":%llu,\"rollup_records\":%llu,\"events\":%llu,"
-                "\"late_flows\":%llu}",
+                "\"late_flows\":%llu,\"rollup_windows_over_memory\":%llu,"
+                "\"detector_keys_over_memory\":%llu}",
                 static_cast<unsigned long long>(flows_read),
                 static_cast<unsigned long long>(flows_written),
                 static_cast<unsigned long long>(rejected), static_cast<unsigned long long>(files),
@@ -43,7 +44,9 @@ std::string IngestSummary::ToJson() const {
                 static_cast<unsigned long long>(bytes_written),
                 static_cast<unsigned long long>(rollup_records),
                 static_cast<unsigned long long>(events),
-                static_cast<unsigned long long>(late_flows));
+                static_cast<unsigned long long>(late_flows),
+                static_cast<unsigned long long>(rollup_windows_over_memory),
+                static_cast<unsigned long long>(detector_keys_over_memory));
   return buf;
 }
 
@@ -231,6 +234,8 @@ Result<IngestSummary> RunIngest(const IngestConfig& config) {
     s.rollup_records = a.rollup_records;
     s.events = a.events;
     s.late_flows = a.late_flows;
+    s.rollup_windows_over_memory = a.rollup_windows_over_memory;
+    s.detector_keys_over_memory = a.detector_keys_over_memory;
   }
   s.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return s;

@@ -49,6 +49,9 @@ struct IngestSummary {
   uint64_t rollup_records = 0;
   uint64_t events = 0;
   uint64_t late_flows = 0;
+  // The analysis memory budget was reached (AnalysisStats).
+  uint64_t rollup_windows_over_memory = 0;
+  uint64_t detector_keys_over_memory = 0;
   double seconds = 0;
   // One line of JSON, the `flowlake ingest` summary.
   std::string ToJson() const;

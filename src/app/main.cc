@@ -79,14 +79,17 @@ struct IngestFlags {
 
 int RunIngestCommand(const IngestFlags& f) {
   IngestConfig config;
+  RunConfig service;  // the defaults, or --config's
   if (!f.config_path.empty()) {
     // The same analysis and decoding settings as the service, so a file
     // replayed through ingest gives what `run` gave.
     Result<RunConfig> loaded = LoadConfigFlag(f.config_path);
     if (!loaded.ok()) return Fail(loaded.status());
-    config.analysis = loaded->analysis;
-    config.decoder = loaded->decoder;
+    service = std::move(loaded).value();
+    config.analysis = service.analysis;
+    config.decoder = service.decoder;
   }
+  config.analysis.SetMemoryBudget(AnalysisMemoryBytes(service));
   f.analysis.Apply(config.analysis);
   config.input = f.input;
   config.lake.root = f.lake;

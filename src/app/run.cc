@@ -30,13 +30,14 @@
 namespace flowlake {
 
 std::string RunSummary::ToJson() const {
-  char buf[896];
+  char buf[1280];
   std::snprintf(
       buf, sizeof buf,
       "{\"messages\":%llu,\"flows_read\":%llu,\"flows_written\":%llu,\"rejected\":%llu,"
       "\"files\":%llu,\"commits\":%llu,\"aborted_commits\":%llu,\"pauses\":%llu,"
       "\"offsets_skipped\":%llu,\"rebalances\":%llu,\"rollup_records\":%llu,"
       "\"events\":%llu,\"events_published\":%llu,\"late_flows\":%llu,"
+      "\"rollup_windows_over_memory\":%llu,\"detector_keys_over_memory\":%llu,"
       "\"seconds\":%.3f,\"active_seconds\":%.3f,\"flows_per_second\":%.0f}",
       static_cast<unsigned long long>(messages), static_cast<unsigned long long>(flows_read),
       static_cast<unsigned long long>(flows_written), static_cast<unsigned long long>(rejected),
@@ -45,7 +46,9 @@ std::string RunSummary::ToJson() const {
       static_cast<unsigned long long>(offsets_skipped), static_cast<unsigned long long>(rebalances),
       static_cast<unsigned long long>(rollup_records), static_cast<unsigned long long>(events),
       static_cast<unsigned long long>(events_published),
-      static_cast<unsigned long long>(late_flows), seconds, active_seconds,
+      static_cast<unsigned long long>(late_flows),
+      static_cast<unsigned long long>(rollup_windows_over_memory),
+      static_cast<unsigned long long>(detector_keys_over_memory), seconds, active_seconds,
       active_seconds > 0 ? static_cast<double>(flows_read) / active_seconds : 0.0);
   return buf;
 }
@@ -194,14 +197,21 @@ class Service final : public KafkaConsumer::Listener {
     // covers what does not follow our settings: the program, librdkafka's
     // fetch pipeline (about 60 MiB measured with 16 partitions at any queue
     // setting), Parquet page buffers and zstd contexts per open file, and
-    // the heap's slack. The rest is shared out: an eighth at most for
-    // messages handed to workers (inflight_limit_; a few MiB per worker keep
-    // them busy, and a short queue keeps commit barriers short), a quarter
-    // for the writers' row-group buffers, an eighth (64 MiB at most) for
-    // librdkafka's prefetch queue.
+    // the heap's slack. The analysis state gets its own budget
+    // (analysis.max_memory_mb, by default a quarter of the limit; the
+    // config allows at most half of what the reserve leaves). The rest is shared out: an eighth at
+    // most for messages handed to workers (inflight_limit_; a few MiB per
+    // worker keep them busy, and a short queue keeps commit barriers
+    // short), a quarter for the writers' row-group buffers, an eighth (64
+    // MiB at most) for librdkafka's prefetch queue.
     constexpr uint64_t kReserve = 128ULL << 20;
     const uint64_t limit = std::max<uint64_t>(config_.service.memory_limit_mb << 20, 2 * kReserve);
-    const uint64_t usable = limit - kReserve;
+    uint64_t analysis_bytes = 0;
+    if (config_.analysis.enabled) {
+      analysis_bytes = std::min(AnalysisMemoryBytes(config_), (limit - kReserve) / 2);
+      config_.analysis.SetMemoryBudget(analysis_bytes);
+    }
+    const uint64_t usable = limit - kReserve - analysis_bytes;
     threads_ = config_.service.threads ? config_.service.threads
                                        : std::max(1u, std::thread::hardware_concurrency());
     inflight_limit_ = std::min<uint64_t>(usable / 8, threads_ * (8ULL << 20));
@@ -268,6 +278,8 @@ class Service final : public KafkaConsumer::Listener {
       summary_.events_published = a.events_published;
       summary_.rollup_records = a.rollup_records;
       summary_.late_flows = a.late_flows;
+      summary_.rollup_windows_over_memory = a.rollup_windows_over_memory;
+      summary_.detector_keys_over_memory = a.detector_keys_over_memory;
     }
     Status close = consumer_->Close();
     if (!close.ok()) spdlog::warn("{}", close.message());

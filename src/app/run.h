@@ -60,6 +60,8 @@ struct RunSummary {
   uint64_t events = 0;
   uint64_t events_published = 0;  // handed to Kafka (delivery is the producer's)
   uint64_t late_flows = 0;
+  uint64_t rollup_windows_over_memory = 0;  // the analysis memory budget was reached
+  uint64_t detector_keys_over_memory = 0;
   double seconds = 0;
   double active_seconds = 0;  // from the first message to the end
   std::string ToJson() const;
