@@ -300,7 +300,12 @@ test('a member frozen past its session comes back as a zombie: its commit is fen
   const a = startRun(args);
   t.after(() => { a.proc.kill('SIGCONT'); a.proc.kill('SIGKILL'); });
   const db = await openDuckDB();
-  assert.ok(await waitFor(async () => (await idStats(db, lake)).rows > 0, { timeoutMs: 30000 }), a.out.stderr);
+  // Backpressure means A holds more consumed messages than its lake has
+  // written, so nothing A commits can cover them yet: frozen now, A surely
+  // wakes with data the group has since given to B. (Waiting for A's first
+  // commit instead let a fast build commit everything it had consumed.)
+  assert.ok(await waitFor(() => /pausing consumption/.test(a.out.stderr), { timeoutMs: 30000, everyMs: 20 }),
+    a.out.stderr);
   a.proc.kill('SIGSTOP'); // frozen: no heartbeats, no commits
   const b = startRun(args.filter((x) => x !== '200000' && x !== '--test-throttle-bytes-per-s'));
   t.after(() => b.proc.kill('SIGKILL'));
