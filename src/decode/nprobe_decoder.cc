@@ -884,8 +884,10 @@ class NprobeDecoder::Impl {
     }
     return DecodeScalar(
         f, key, is_string, text, token,
-        [&value](double* d) { return value.get_double().get(*d); },
-        [&value](int64_t* i, IntParse* parsed) { return ReadJsonInteger(value, i, parsed); });
+        [&value, token](double* d) { return ReadJsonDouble(value, token, d); },
+        [&value, token](int64_t* i, IntParse* parsed) {
+          return ReadJsonInteger(value, token, i, parsed);
+        });
   }
 
   // The kind-specific part of DecodeValue, shared with the flat-object fast
@@ -1019,8 +1021,25 @@ class NprobeDecoder::Impl {
     }
   }
 
+  // A JSON number as a double. simdjson 3.0.1 (Debian 12's) misreads a
+  // decimal of more than 19 digits that ends in zeros: it gives 0.00693...
+  // for 0.412764583199979700000 (the decoder fuzzer's fast-path
+  // differential found it). Such numbers, rare in flows, are read with
+  // from_chars, which rounds correctly, as the fast path does.
+  static error_code ReadJsonDouble(od::value& value, std::string_view token, double* out) {
+    int digits = 0;
+    for (const char c : token) {
+      if (c == 'e' || c == 'E') break;
+      digits += static_cast<unsigned char>(c - '0') < 10;
+    }
+    if (digits <= 19) return value.get_double().get(*out);
+    return ParseDoubleText(TrimJsonSpace(token), out) ? simdjson::SUCCESS : simdjson::NUMBER_ERROR;
+  }
+
   // A JSON number as an integer; integral floats (12.0, 1e3) are accepted.
-  static error_code ReadJsonInteger(od::value& value, int64_t* out, IntParse* parsed) {
+  // `token`: the number's raw JSON text.
+  static error_code ReadJsonInteger(od::value& value, std::string_view token, int64_t* out,
+                                    IntParse* parsed) {
     // The common case in one parse; a failed get_int64() does not consume
     // the value, so the slower classification below can read it again.
     if (!value.get_int64().get(*out)) return simdjson::SUCCESS;
@@ -1046,7 +1065,7 @@ class NprobeDecoder::Impl {
         }
         case od::number_type::floating_point_number: {
           double d = 0;
-          err = value.get_double().get(d);
+          err = ReadJsonDouble(value, token, &d);
           if (!err) {
             if (!std::isfinite(d) || std::floor(d) != d) {
               *parsed = IntParse::kNotInteger;

@@ -1011,6 +1011,32 @@ TEST(NprobeDecoderTest, FastPathDoublesMatchSimdjson) {
   ExpectSameAsSimdjsonAlone(text);
 }
 
+// More than 19 digits ending in zeros: simdjson 3.0.1 (Debian 12's) reads
+// 0.412764583199979700000 as 0.00693...; the decoder must not, on either
+// path (a flat object takes the fast path, an array simdjson), in double
+// and in integer fields.
+TEST(NprobeDecoderTest, LongDecimalsAreReadCorrectly) {
+  const std::string fields =
+      R"("CLIENT_NW_LATENCY_MS":0.412764583199979700000,"SERVER_NW_LATENCY_MS":1.50000000000000000000,)"
+      R"("IN_BYTES":1874.00000000000000000000,"OUT_BYTES":12345678901234567.0000)";
+  const Row want = {{kClientLatencyMs, 0.4127645831999797}, {kServerLatencyMs, 1.5},
+                    {kInBytes, 1874L}, {kOutBytes, 12345678901234568L},  // the nearest double
+                    {kSrcIp, "10.0.0.1"}, {kDstIp, "10.0.0.2"}, {kIpVersion, 4L},
+                    {kStartTime, 1000L}};
+  for (const bool fast_path : {true, false}) {
+    for (const std::string& text : {Flow(fields), "[" + Flow(fields) + "]"}) {
+      SCOPED_TRACE(::testing::Message() << "fast path " << fast_path << ": " << text);
+      Decoded d;
+      DecoderConfig config;
+      config.flat_object_fast_path = fast_path;
+      DecodeInto(text, d, config);
+      ASSERT_EQ(d.batch.num_rows(), 1u);
+      ExpectRow(d.batch, 0, want);
+      EXPECT_EQ(d.stats.field_errors, 0u);
+    }
+  }
+}
+
 // Keys predicted from earlier records must not stick: a record whose keys
 // share prefixes with, or come in another order than, the previous ones.
 TEST(NprobeDecoderTest, KeyPredictionFollowsChangingKeys) {
