@@ -646,17 +646,24 @@ TEST(DetectorsStreamTest, AddressTextIsTheAddressWhateverItsSpelling) {
   EXPECT_EQ(d.stats().flows_without_start, 1u);
 }
 
+// A blocklist of one IPv4 range, and a flow from inside to an address in it.
+constexpr std::string_view kListedRange = "198.18.0.0/15\n";
+F InsideToListed() {
+  F f;
+  f.src = "10.20.1.5";
+  f.dst = "198.19.255.254";
+  return f;
+}
+
 TEST(DetectorsBlocklistTest, Ipv4AndIpv6AndReload) {
-  TempFile file("198.18.0.0/15\n");
+  TempFile file(kListedRange);
   ManualClock clock(kWall);
   DetectorConfig config;
   config.blocklist_path = file.path();
   config.cooldown_ms = 0;
   Detectors d(config, clock);
   ASSERT_TRUE(d.Start().ok());
-  F v4;
-  v4.src = "10.20.1.5";
-  v4.dst = "198.19.255.254";
+  F v4 = InsideToListed();
   F v6;
   v6.src = "fd3c:5a7e:1001:a::5";
   v6.dst = "2001:db8:bad:771e::a7c6";
@@ -1204,7 +1211,7 @@ TEST(DetectorsMemoryTest, AKeyTrackedBeforeTheBudgetFilledStillFires) {
 // The one-flow detectors are outside the budget: with the budgeted tables
 // full, a listed peer and a risky service from outside are still reported.
 TEST(DetectorsMemoryTest, BlocklistAndSuspiciousPortFireWithTheBudgetFull) {
-  TempFile file("198.18.0.0/15\n");
+  TempFile file(kListedRange);
   ManualClock clock(kWall);
   DetectorConfig config;
   config.blocklist_path = file.path();
@@ -1227,9 +1234,7 @@ TEST(DetectorsMemoryTest, BlocklistAndSuspiciousPortFireWithTheBudgetFull) {
   scan.src = Outside(3);
   scan.dst = "10.20.100.98";
   scan.out_pkts = 0;
-  F listed;
-  listed.src = "10.20.1.5";
-  listed.dst = "198.19.255.254";
+  const F listed = InsideToListed();
   F rdp;
   rdp.src = Outside(7);
   rdp.dst = "10.20.100.99";
