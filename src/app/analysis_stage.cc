@@ -279,7 +279,6 @@ AnalysisStats AnalysisStage::stats() const {
   }
   s.rollup_windows_over_memory = rollups_.stats().windows_over_memory;
   s.detector_keys_over_memory = detectors_.stats().keys_over_memory;
-  s.state_bytes = rollups_.StateBytes() + detectors_.StateBytes();
   return s;
 }
 

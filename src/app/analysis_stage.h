@@ -67,10 +67,9 @@ struct AnalysisStats {
   int64_t watermark_ms = INT64_MIN;
   // The memory budget (AnalysisConfig::SetMemoryBudget): windows in which
   // new hosts went to "other" for it, detector keys or values not tracked
-  // for it, and the state's current size.
+  // for it.
   uint64_t rollup_windows_over_memory = 0;
   uint64_t detector_keys_over_memory = 0;
-  uint64_t state_bytes = 0;
 };
 
 class AnalysisStage {

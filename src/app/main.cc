@@ -71,7 +71,7 @@ struct IngestFlags {
   std::string input;
   std::string lake;
   std::string compression = "zstd";
-  int zstd_level = 2;
+  int zstd_level = parquet::WriterOptions{}.zstd_level;
   uint64_t row_group_rows = LakeWriterConfig{}.row_group_rows;
   unsigned threads = 0;
   bool no_sync = false;
