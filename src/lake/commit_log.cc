@@ -751,7 +751,12 @@ class CommitLog::Impl {
         ++stats_.states_adopted;
       }
     }
+    return CommittedState();
+  }
+
+  Result<std::vector<std::string>> CommittedState() {
     // Every snapshot under our directory, minus those another one supersedes.
+    const std::string own = Abs(OwnStateDir());
     FLOWLAKE_ASSIGN_OR_RETURN(std::vector<std::string> files, StateFilesUnder(own));
     std::map<std::string, std::string> payloads;  // by snapshot name
     std::set<std::string> superseded;
@@ -1087,5 +1092,7 @@ Result<StagedFile> CommitLog::StageState(std::string_view payload) {
 }
 Status CommitLog::PruneState(const StagedFile& committed) { return impl_->PruneState(committed); }
 Result<std::vector<std::string>> CommitLog::AdoptState() { return impl_->AdoptState(); }
+
+Result<std::vector<std::string>> CommitLog::CommittedState() { return impl_->CommittedState(); }
 
 }  // namespace flowlake

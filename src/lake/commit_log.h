@@ -176,6 +176,12 @@ class CommitLog {
   // two writers starting at once, one gets a dead writer's state. Errors:
   // kIoError, kCorruption (a snapshot without its header).
   Result<std::vector<std::string>> AdoptState();
+  // The payloads AdoptState() returned, read again, adopting nothing more:
+  // after a Commit(), its snapshot (which supersedes the earlier and
+  // adopted ones); before any, the adopted snapshots. That is the state the
+  // log's offsets for this writer reflect: what to go back to after a
+  // fenced commit. Errors: kIoError, kCorruption.
+  Result<std::vector<std::string>> CommittedState();
 
  private:
   class Impl;

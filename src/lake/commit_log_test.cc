@@ -761,6 +761,39 @@ TEST_F(CommitLogTest, AWriterThatDiesAfterAdoptingBeforeCommittingHandsItOn) {
   EXPECT_EQ(*got, std::vector<std::string>{"d1"});
 }
 
+TEST_F(CommitLogTest, CommittedStateIsWhatTheLastCommitRecorded) {
+  const std::string root = FreshDir("lake");
+  {
+    auto dead = MustOpen(root, "dead");
+    CommitState(*dead, "d1", 0, 10, kTp);
+  }
+  auto a = MustOpen(root, "a");
+  ASSERT_TRUE(a->Recover().ok());
+  ASSERT_TRUE(a->AdoptState().ok());
+  auto got = a->CommittedState();
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  EXPECT_EQ(*got, std::vector<std::string>{"d1"}) << "before a commit: what was adopted";
+  // Not pruned: a1 supersedes d1, which is still on disk.
+  CommitState(*a, "a1", 10, 20, kTp, /*prune=*/false);
+  got = a->CommittedState();
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(*got, std::vector<std::string>{"a1"});
+  EXPECT_EQ(a->stats().states_adopted, 1u) << "reading adopts nothing";
+
+  // Another writer moves the partition on; a's next commit is fenced, and
+  // its snapshot with it.
+  auto b = MustOpen(root, "b");
+  CommitState(*b, "b1", 20, 30, kTp);
+  Result<StagedFile> a2 = a->StageState("a2");
+  ASSERT_TRUE(a2.ok());
+  Result<uint64_t> fenced = a->Commit({{kTp, 20, 25}}, {*a2});
+  ASSERT_EQ(fenced.status().code(), StatusCode::kAborted) << fenced.status().ToString();
+  ASSERT_TRUE(a->DiscardStaged({*a2}).ok());
+  got = a->CommittedState();
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(*got, std::vector<std::string>{"a1"});
+}
+
 TEST(CommitLogCrashChild, CommitsUntilKilled) {
   const char* root = std::getenv(kCrashRootEnv);
   if (root == nullptr) GTEST_SKIP() << "run by RecoverAfterACrashAtEveryStepGivesAnExactLake";
