@@ -25,11 +25,14 @@ const GROUP_TIMEOUTS = [
 ];
 const T0 = 1764547200000; // 2025-12-01T00:00:00Z
 
+// Start times spread over three hours and 50 minutes, out of order.
+const spreadStart = (id) => T0 + (id % 3) * 3600000 + (id % 3000) * 1000;
+
 // One flow with a unique id carried in IN_BYTES (and OUT_BYTES = 2 * id), so
 // every produced flow can be found again. Written here, independently of
 // flowlake's own generator.
-function flowLine(id) {
-  const start = T0 + (id % 3) * 3600000 + (id % 3000) * 1000;
+function flowLine(id, startOf = spreadStart) {
+  const start = startOf(id);
   return JSON.stringify({
     PROBEID: 'p' + (id % 4),
     IPV4_SRC_ADDR: `10.${(id >> 16) & 255}.${(id >> 8) & 255}.${id & 255}`,
@@ -48,9 +51,9 @@ function flowLine(id) {
 }
 
 // Writes flows [from, to) (and optional extra raw lines) to a file.
-function writeFlows(file, from, to, extra = []) {
+function writeFlows(file, from, to, extra = [], startOf = spreadStart) {
   const lines = [];
-  for (let id = from; id < to; id++) lines.push(flowLine(id));
+  for (let id = from; id < to; id++) lines.push(flowLine(id, startOf));
   fs.writeFileSync(file, [...lines, ...extra].join('\n') + '\n');
 }
 
@@ -292,7 +295,9 @@ test('a member frozen past its session comes back as a zombie: its commit is fen
   t.after(() => kafka.kill('SIGTERM'));
   const dir = tmpDir('run-zombie');
   const lake = path.join(dir, 'lake');
-  writeFlows(path.join(dir, 'a.ndjson'), 0, N);
+  // One flow per millisecond, in order: no flow is late for the rollups
+  // (lateness is 2 minutes), so they must count each one exactly once.
+  writeFlows(path.join(dir, 'a.ndjson'), 0, N, [], (id) => T0 + id);
   kcatProduce(bootstrap, 'netflows', path.join(dir, 'a.ndjson'));
   // A slow lake, so A always has consumed data that is not committed yet.
   const args = ['--brokers', bootstrap, '--group', 'zombie', '--lake', lake, '--commit-interval-s', '1',
@@ -323,6 +328,14 @@ test('a member frozen past its session comes back as a zombie: its commit is fen
   assert.ok(summaryOf(a.out).aborted_commits >= 1);
   assert.deepEqual(await idStats(db, lake), { rows: N, ids: N, dups: 0, min: 0, max: N - 1 });
   assert.deepEqual(stagingFiles(lake), [], 'the fenced files were discarded');
+  // The rollups count every flow once too: when its commit was fenced, A's
+  // analysis went back to the state of its last commit. (Each flow's bytes
+  // are sent by one host and received by another: 2 * (id + 2 * id).)
+  const [r] = await db.all(`SELECT sum(flows_as_src)::BIGINT AS flows,
+      sum(bytes_sent + bytes_received)::BIGINT AS bytes
+    FROM read_parquet(${sqlString(path.join(lake, 'rollups', 'host_1m_parquet', '*', '*', '*.parquet'))})`);
+  assert.deepEqual({ flows: Number(r.flows), bytes: Number(r.bytes) }, { flows: N, bytes: 3 * N * (N - 1) },
+    'rollups: every flow counted once');
   db.close();
 });
 

@@ -9,10 +9,11 @@ namespace flowlake {
 AnalysisStage::AnalysisStage(AnalysisConfig config, const Clock& clock, AnalysisWriter& writer,
                              KafkaProducer* producer)
     : config_(std::move(config)),
+      clock_(clock),
       writer_(writer),
       producer_(producer),
-      rollups_(config_.rollups, clock),
-      detectors_(config_.SyncedDetect(), clock) {}
+      rollups_(std::make_unique<HostRollups>(config_.rollups, clock)),
+      detectors_(std::make_unique<Detectors>(config_.SyncedDetect(), clock)) {}
 
 AnalysisStage::~AnalysisStage() {
   Stop();
@@ -20,7 +21,7 @@ AnalysisStage::~AnalysisStage() {
 }
 
 Status AnalysisStage::Start() {
-  FLOWLAKE_RETURN_IF_ERROR(detectors_.Start());
+  FLOWLAKE_RETURN_IF_ERROR(detectors_->Start());
   out_thread_ = std::thread([this] { OutputLoop(); });
   thread_ = std::thread([this] { Loop(); });
   return Status::Ok();
@@ -120,8 +121,8 @@ void AnalysisStage::Loop() {
       // affected.
       const auto now = std::chrono::steady_clock::now();
       if (!batch || now - last_tick >= tick) {
-        rollups_.Tick();
-        detectors_.Tick();
+        rollups_->Tick();
+        detectors_->Tick();
         last_tick = now;
       }
       TakeOutputs();
@@ -137,12 +138,12 @@ void AnalysisStage::Loop() {
 }
 
 void AnalysisStage::Analyse(const FlowBatch& batch) {
-  rollups_.Consume(batch);
-  detectors_.Consume(batch);
+  rollups_->Consume(batch);
+  detectors_->Consume(batch);
   ++stats_.batches;
   stats_.flows += batch.num_rows();
   const uint64_t over_memory =
-      rollups_.stats().windows_over_memory + detectors_.stats().keys_over_memory;
+      rollups_->stats().windows_over_memory + detectors_->stats().keys_over_memory;
   if (over_memory != over_memory_seen_) {
     over_memory_seen_ = over_memory;
     if (memory_log_.Allow()) {
@@ -152,14 +153,14 @@ void AnalysisStage::Analyse(const FlowBatch& batch) {
           "detector keys are not tracked until windows close ({} rollup windows, {} detector "
           "keys so far)",
           config_.rollups.max_state_bytes >> 20, config_.detect.max_state_bytes >> 20,
-          rollups_.stats().windows_over_memory, detectors_.stats().keys_over_memory);
+          rollups_->stats().windows_over_memory, detectors_->stats().keys_over_memory);
     }
   }
 }
 
 void AnalysisStage::TakeOutputs() {
   OutputJob job;
-  for (DetectionEvent& event : detectors_.TakeEvents()) {
+  for (DetectionEvent& event : detectors_->TakeEvents()) {
     ++stats_.events;
     if (event_log_.Allow()) {
       spdlog::info("detection: {}", event.json);
@@ -180,7 +181,7 @@ void AnalysisStage::TakeOutputs() {
     job.events.emplace_back(event.window_start_ms, std::move(event.json));
   }
   if (producer_ != nullptr) producer_->Poll();
-  job.rollups = rollups_.TakeClosed();
+  job.rollups = rollups_->TakeClosed();
   stats_.rollup_records += job.rollups.size();
   if (job.events.empty() && job.rollups.empty()) return;
   outputs_.fetch_add(job.events.size() + job.rollups.size(), std::memory_order_relaxed);
@@ -209,12 +210,28 @@ bool GetPart(std::string_view& in, std::string_view* part) {
   in.remove_prefix(n);
   return true;
 }
+
+// Merges `snapshot` (SaveState() bytes) into `rollups` and `detectors`.
+Status MergeSnapshot(std::string_view snapshot, HostRollups& rollups, Detectors& detectors) {
+  std::string_view in = snapshot;
+  std::string_view rollup_part, detector_part;
+  if (!in.starts_with(kStateMagic)) {
+    return Status::Corruption("analysis: a state snapshot without its magic");
+  }
+  in.remove_prefix(kStateMagic.size());
+  if (!GetPart(in, &rollup_part) || !GetPart(in, &detector_part) || !in.empty()) {
+    return Status::Corruption("analysis: a truncated state snapshot");
+  }
+  FLOWLAKE_RETURN_IF_ERROR(rollups.MergeState(rollup_part));
+  return detectors.MergeState(detector_part);
+}
+
 }  // namespace
 
 std::string AnalysisStage::SaveState() const {
   std::string out(kStateMagic);
-  const std::string rollups = rollups_.SaveState();
-  const std::string detectors = detectors_.SaveState();
+  const std::string rollups = rollups_->SaveState();
+  const std::string detectors = detectors_->SaveState();
   PutLength(out, rollups.size());
   out += rollups;
   PutLength(out, detectors.size());
@@ -224,17 +241,23 @@ std::string AnalysisStage::SaveState() const {
 
 Status AnalysisStage::MergeState(std::string_view snapshot) {
   std::lock_guard<std::mutex> state(state_mu_);
-  std::string_view in = snapshot;
-  std::string_view rollups, detectors;
-  if (!in.starts_with(kStateMagic)) {
-    return Status::Corruption("analysis: a state snapshot without its magic");
+  return MergeSnapshot(snapshot, *rollups_, *detectors_);
+}
+
+Status AnalysisStage::RestoreState(const std::vector<std::string>& snapshots) {
+  // Built aside and swapped in whole: a bad snapshot leaves the state as it
+  // was. Detectors::Start() would read the blocklist file again; the loaded
+  // list (and its reloader) moves over instead.
+  auto rollups = std::make_unique<HostRollups>(config_.rollups, clock_);
+  auto detectors = std::make_unique<Detectors>(config_.SyncedDetect(), clock_);
+  for (const std::string& snapshot : snapshots) {
+    FLOWLAKE_RETURN_IF_ERROR(MergeSnapshot(snapshot, *rollups, *detectors));
   }
-  in.remove_prefix(kStateMagic.size());
-  if (!GetPart(in, &rollups) || !GetPart(in, &detectors) || !in.empty()) {
-    return Status::Corruption("analysis: a truncated state snapshot");
-  }
-  FLOWLAKE_RETURN_IF_ERROR(rollups_.MergeState(rollups));
-  return detectors_.MergeState(detectors);
+  detectors->TakeBlocklist(*detectors_);
+  rollups_ = std::move(rollups);
+  detectors_ = std::move(detectors);
+  over_memory_seen_ = 0;
+  return Status::Ok();
 }
 
 Status AnalysisStage::Drain(uint64_t next_seq, const std::function<Status()>& fn) {
@@ -256,8 +279,8 @@ Status AnalysisStage::Finish(uint64_t next_seq) {
   }
   Stop();
   std::lock_guard<std::mutex> state(state_mu_);
-  rollups_.Flush();
-  detectors_.Flush();
+  rollups_->Flush();
+  detectors_->Flush();
   TakeOutputs();
   if (producer_ != nullptr) {
     Status st = producer_->Flush(10000);
@@ -271,14 +294,14 @@ Status AnalysisStage::Finish(uint64_t next_seq) {
 AnalysisStats AnalysisStage::stats() const {
   std::lock_guard<std::mutex> state(state_mu_);
   AnalysisStats s = stats_;
-  s.late_flows = rollups_.stats().late_flows;
-  s.windows_closed = rollups_.stats().windows_closed;
-  s.watermark_ms = rollups_.stats().watermark_ms;
+  s.late_flows = rollups_->stats().late_flows;
+  s.windows_closed = rollups_->stats().windows_closed;
+  s.watermark_ms = rollups_->stats().watermark_ms;
   for (size_t i = 0; i < kDetectionTypeCount; ++i) {
-    s.events_by_type[i] = detectors_.stats().events_by_type[i];
+    s.events_by_type[i] = detectors_->stats().events_by_type[i];
   }
-  s.rollup_windows_over_memory = rollups_.stats().windows_over_memory;
-  s.detector_keys_over_memory = detectors_.stats().keys_over_memory;
+  s.rollup_windows_over_memory = rollups_->stats().windows_over_memory;
+  s.detector_keys_over_memory = detectors_->stats().keys_over_memory;
   return s;
 }
 

@@ -99,6 +99,16 @@ class AnalysisStage {
   // Only inside Drain()'s `fn`: the whole analysis state (open windows,
   // detector counters, fired events, cooldowns, watermark) as bytes.
   std::string SaveState() const;
+  // Only inside Drain()'s `fn`: replaces the whole analysis state with the
+  // merge of `snapshots` (SaveState() bytes; none: the empty state). The
+  // blocklist is kept, and so are stats()' own counters (flows, batches,
+  // events published...: what this process did). For a commit that was
+  // fenced: the state goes back to what the lake's last commit recorded, so
+  // that the flows consumed since then, which are read again (by this
+  // member or another), are counted once (docs/commit-protocol.md).
+  // Errors: kCorruption for a snapshot that does not parse, with the state
+  // unchanged.
+  Status RestoreState(const std::vector<std::string>& snapshots);
 
   // Waits until every seq < `next_seq` is analysed and its outputs are in
   // the writer, then runs `fn` with the stage's thread held off (e.g. to
@@ -131,6 +141,7 @@ class AnalysisStage {
   void StopOutput();
 
   const AnalysisConfig config_;
+  const Clock& clock_;
   AnalysisWriter& writer_;
   KafkaProducer* const producer_;
 
@@ -144,8 +155,9 @@ class AnalysisStage {
 
   // state_mu_: the analysis state.
   mutable std::mutex state_mu_;
-  HostRollups rollups_;
-  Detectors detectors_;
+  // Replaced whole by RestoreState().
+  std::unique_ptr<HostRollups> rollups_;
+  std::unique_ptr<Detectors> detectors_;
   AnalysisStats stats_;
   LogLimiter event_log_{5, 20};
   LogLimiter publish_log_{1, 5};

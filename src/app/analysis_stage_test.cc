@@ -56,6 +56,18 @@ std::vector<std::string> EventsWithoutClock(const fs::path& lake) {
   return out;
 }
 
+// Submits copies of batches [from, to) to `stage` in order, as seqs
+// *seq, *seq + 1, ...; advances *seq.
+void SubmitInOrder(AnalysisStage& stage, const std::vector<FlowBatch>& batches, size_t from,
+                   size_t to, uint64_t* seq) {
+  for (size_t i = from; i < to; ++i) {
+    std::unique_ptr<FlowBatch> b = stage.NewBatch();
+    b->Clear();
+    b->AppendAll(batches[i]);
+    stage.Submit((*seq)++, std::move(b));
+  }
+}
+
 class AnalysisStageTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -68,15 +80,20 @@ class AnalysisStageTest : public ::testing::Test {
     if (!HasFailure()) fs::remove_all(base_);
   }
 
+  // A writer config for the lake at `lake` (no fsync: tests).
+  static AnalysisWriterConfig WriterConfig(const fs::path& lake) {
+    AnalysisWriterConfig wc;
+    wc.root = lake.string();
+    wc.sync = false;
+    return wc;
+  }
+
   // Runs `batches` through a stage: submitted by `threads` threads, each
   // taking every threads-th batch, so they arrive out of order.
   fs::path Analyse(const std::string& name, const std::vector<FlowBatch>& batches,
                    unsigned threads) {
     const fs::path lake = base_ / name;
-    AnalysisWriterConfig wc;
-    wc.root = lake.string();
-    wc.sync = false;
-    AnalysisWriter writer(wc, "analysis-test");
+    AnalysisWriter writer(WriterConfig(lake), "analysis-test");
     ManualClock clock(1'800'000'000'000);
     AnalysisConfig config;
     config.max_pending_batches = 4;
@@ -129,9 +146,7 @@ TEST_F(AnalysisStageTest, StateSavedAtADrainContinuesInAnotherStage) {
   // second stage that analyses the rest. Together: the same events, and
   // rollups whose per-host sums are the same.
   const fs::path lake = base_ / "split";
-  AnalysisWriterConfig wc;
-  wc.root = lake.string();
-  wc.sync = false;
+  const AnalysisWriterConfig wc = WriterConfig(lake);
   ManualClock clock(1'800'000'000'000);
   AnalysisConfig config;
   const size_t half = batches.size() / 2;
@@ -140,12 +155,8 @@ TEST_F(AnalysisStageTest, StateSavedAtADrainContinuesInAnotherStage) {
     AnalysisWriter writer(wc, "first");
     AnalysisStage stage(config, clock, writer, nullptr);
     ASSERT_TRUE(stage.Start().ok());
-    for (size_t i = 0; i < half; ++i) {
-      auto b = stage.NewBatch();
-      b->Clear();
-      b->AppendAll(batches[i]);
-      stage.Submit(i, std::move(b));
-    }
+    uint64_t seq = 0;
+    SubmitInOrder(stage, batches, 0, half, &seq);
     ASSERT_TRUE(stage.Drain(half, [&]() -> Status {
       state = stage.SaveState();
       return writer.Flush();
@@ -155,13 +166,62 @@ TEST_F(AnalysisStageTest, StateSavedAtADrainContinuesInAnotherStage) {
   AnalysisStage stage(config, clock, writer, nullptr);
   ASSERT_TRUE(stage.MergeState(state).ok());
   ASSERT_TRUE(stage.Start().ok());
-  for (size_t i = half; i < batches.size(); ++i) {
-    auto b = stage.NewBatch();
-    b->Clear();
-    b->AppendAll(batches[i]);
-    stage.Submit(i - half, std::move(b));
-  }
-  ASSERT_TRUE(stage.Finish(batches.size() - half).ok());
+  uint64_t seq = 0;
+  SubmitInOrder(stage, batches, half, batches.size(), &seq);
+  ASSERT_TRUE(stage.Finish(seq).ok());
+  EXPECT_EQ(Lines(lake / "rollups" / "host_1m", ".json"),
+            Lines(whole / "rollups" / "host_1m", ".json"));
+  EXPECT_EQ(EventsWithoutClock(lake), EventsWithoutClock(whole));
+}
+
+// What `flowlake run` does when a commit is fenced: the outputs since the
+// last commit are dropped, the state goes back to that commit's snapshot,
+// and the flows since are analysed again. Nothing may count twice.
+TEST_F(AnalysisStageTest, RestoreStateAfterAFencedCommitCountsEveryFlowOnce) {
+  const std::vector<FlowBatch> batches = Traffic(500);
+  const fs::path whole = Analyse("whole", batches, 1);
+
+  const fs::path lake = base_ / "fenced";
+  AnalysisWriterConfig wc = WriterConfig(lake);
+  wc.staging_dir = "_staging";
+  AnalysisWriter writer(wc, "member");
+  ManualClock clock(1'800'000'000'000);
+  AnalysisStage stage(AnalysisConfig{}, clock, writer, nullptr);
+  ASSERT_TRUE(stage.Start().ok());
+  uint64_t seq = 0;
+  const auto submit = [&](size_t from, size_t to) { SubmitInOrder(stage, batches, from, to, &seq); };
+  // A commit: the staged files are published, the state is kept.
+  const auto publish = [&] {
+    for (const StagedFile& f : writer.TakeStaged()) {
+      fs::create_directories((lake / f.final_path).parent_path());
+      fs::rename(lake / f.staging_path, lake / f.final_path);
+    }
+  };
+  const size_t committed = batches.size() / 3;
+  const size_t fenced = 2 * batches.size() / 3;
+  std::string state;
+  submit(0, committed);
+  ASSERT_TRUE(stage.Drain(seq, [&]() -> Status {
+    FLOWLAKE_RETURN_IF_ERROR(writer.Flush());
+    publish();
+    state = stage.SaveState();
+    return Status::Ok();
+  }).ok());
+  const uint64_t events_committed = stage.stats().events;
+
+  submit(committed, fenced);
+  // A bad snapshot is refused and changes nothing.
+  ASSERT_EQ(stage.Drain(seq, [&] { return stage.RestoreState({"not a snapshot"}); }).code(),
+            StatusCode::kCorruption);
+  ASSERT_GT(stage.stats().events, events_committed) << "events fired in the fenced part";
+  ASSERT_TRUE(stage.Drain(seq, [&]() -> Status {
+    writer.DiscardAll();
+    return stage.RestoreState({state});
+  }).ok());
+  // Read again from the committed offsets.
+  submit(committed, batches.size());
+  ASSERT_TRUE(stage.Finish(seq).ok());
+  publish();
   EXPECT_EQ(Lines(lake / "rollups" / "host_1m", ".json"),
             Lines(whole / "rollups" / "host_1m", ".json"));
   EXPECT_EQ(EventsWithoutClock(lake), EventsWithoutClock(whole));

@@ -651,10 +651,19 @@ class Service final : public KafkaConsumer::Listener {
       FLOWLAKE_RETURN_IF_ERROR(log_->DiscardStaged(files));
       for (auto& w : workers_) w->writer().DiscardAll();
       dead_letter_->DiscardAll();
-      // The analysis keeps its windows: the partitions this member lost are
-      // now another member's, whose partial rollups merge with ours
-      // (docs/analysis.md).
-      if (analysis_writer_) analysis_writer_->DiscardAll();
+      if (analysis_) {
+        // Every flow consumed since the last commit is read again, here or
+        // by the partition's new owner: the analysis goes back to the state
+        // that commit recorded, or those flows would count twice in the
+        // rollups. Inside Drain(), because the idle tick may have written
+        // outputs since the barrier.
+        FLOWLAKE_RETURN_IF_ERROR(analysis_->Drain(next_seq_, [&]() -> Status {
+          analysis_writer_->DiscardAll();
+          committed_outputs_ = analysis_->outputs();  // nothing of it is waiting now
+          FLOWLAKE_ASSIGN_OR_RETURN(std::vector<std::string> committed, log_->CommittedState());
+          return analysis_->RestoreState(committed);
+        }));
+      }
       dirty_ = false;
       return SeekToLake();
     }

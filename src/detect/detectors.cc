@@ -694,6 +694,13 @@ Status Detectors::Start() {
   return Status::Ok();
 }
 
+void Detectors::TakeBlocklist(Detectors& from) {
+  blocklist_ = std::move(from.blocklist_);
+  blocklist_set_ = std::exchange(from.blocklist_set_, std::make_shared<const IpSet>());
+  stats_.blocklist_reloads = from.stats_.blocklist_reloads;
+  stats_.blocklist_errors = from.stats_.blocklist_errors;
+}
+
 void Detectors::Consume(const FlowBatch& batch) {
   const size_t n = batch.num_rows();
   if (n == 0) return;

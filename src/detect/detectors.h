@@ -172,6 +172,10 @@ class Detectors {
   // message): IoError if it cannot be read, InvalidArgument if no line of it
   // is an address or CIDR. OK with nothing to do otherwise.
   Status Start();
+  // Instead of Start(), for a state built to replace `from`'s: moves
+  // `from`'s blocklist (the list loaded and the file's reloader, with its
+  // counters) into this one. `from` is left without a blocklist.
+  void TakeBlocklist(Detectors& from);
   // Every row of `batch`, in row order, advancing the watermark after each.
   // Events fired are queued for TakeEvents(). Checks the blocklist file
   // (Blocklist::MaybeReload) at most once per call; a failed reload keeps
