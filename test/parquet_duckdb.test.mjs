@@ -45,6 +45,7 @@ function expectedRow(i) {
     dzero: i % 4 === 0 ? null : 0,
     dnegzero: i % 4 === 0 ? null : -0,
     dnan: i % 4 === 0 ? null : NaN,
+    flag: i % 5 === 2 ? null : (i * i) % 3 === 1,
   };
 }
 const EXPECTED = Array.from({ length: ROWS }, (_, i) => expectedRow(i));
@@ -52,7 +53,7 @@ const EXPECTED = Array.from({ length: ROWS }, (_, i) => expectedRow(i));
 const COLUMNS = {
   id: 'BIGINT', i32: 'INTEGER', i64: 'BIGINT', dbl: 'DOUBLE', ts: 'TIMESTAMP WITH TIME ZONE',
   s_low: 'VARCHAR', s_high: 'VARCHAR', s_long: 'VARCHAR', port: 'INTEGER', all_null: 'VARCHAR',
-  const_i64: 'BIGINT', dzero: 'DOUBLE', dnegzero: 'DOUBLE', dnan: 'DOUBLE',
+  const_i64: 'BIGINT', dzero: 'DOUBLE', dnegzero: 'DOUBLE', dnan: 'DOUBLE', flag: 'BOOLEAN',
 };
 
 // Statistics as Parquet's TypeDefinedOrder defines them, formatted the way
@@ -97,6 +98,10 @@ function expectedStats(col, lo, hi) {
       if (mn === 0) mn = -0;  // spec: a zero min is written as -0.0
       if (mx === 0) mx = 0;   // and a zero max as +0.0
       min = fmtDouble(mn); max = fmtDouble(mx);
+    }
+  } else if (type === 'BOOLEAN') {
+    if (present.length) {  // false < true
+      min = String(present.every((v) => v)); max = String(present.some((v) => v));
     }
   } else if (present.length) {
     const big = present.map((v) => BigInt(v));
@@ -183,7 +188,7 @@ for (const [name, codec, dictionary, smallPages] of TYPE_FILES) {
 
   test(`${name}: every value, row by row, in file order`, async () => {
     const rows = await db.all(`SELECT file_row_number, id, i32, i64, dbl, epoch_ms(ts) AS ts, s_low, s_high,
-        s_long, port, all_null, const_i64, dzero, dnegzero, dnan
+        s_long, port, all_null, const_i64, dzero, dnegzero, dnan, flag
       FROM read_parquet(${f}, file_row_number = true) ORDER BY file_row_number`);
     assert.equal(rows.length, ROWS);
     for (let i = 0; i < ROWS; i++) {
@@ -200,8 +205,8 @@ for (const [name, codec, dictionary, smallPages] of TYPE_FILES) {
   test(`${name}: schema annotations`, async () => {
     const rows = await db.json(`SELECT name, type, repetition_type, converted_type, logical_type, num_children
       FROM parquet_schema(${f})`);
-    assert.equal(rows.length, 15);
-    assert.equal(rows[0].num_children, '14');
+    assert.equal(rows.length, 16);
+    assert.equal(rows[0].num_children, '15');
     assert.equal(rows[0].repetition_type, null, 'the root has no repetition');
     const by = Object.fromEntries(rows.slice(1).map((r) => [r.name, r]));
     for (const col of ['s_low', 's_high', 's_long', 'all_null']) {
@@ -212,7 +217,8 @@ for (const [name, codec, dictionary, smallPages] of TYPE_FILES) {
     assert.equal(by.ts.type, 'INT64');
     assert.equal(by.ts.converted_type, 'TIMESTAMP_MILLIS');
     assert.match(by.ts.logical_type, /TimestampType\(isAdjustedToUTC=1, unit=TimeUnit\(MILLIS=MilliSeconds\(\)/);
-    for (const [col, t] of [['i32', 'INT32'], ['port', 'INT32'], ['id', 'INT64'], ['dbl', 'DOUBLE']]) {
+    for (const [col, t] of [['i32', 'INT32'], ['port', 'INT32'], ['id', 'INT64'], ['dbl', 'DOUBLE'],
+      ['flag', 'BOOLEAN']]) {
       assert.equal(by[col].type, t);
       assert.equal(by[col].converted_type, null);
     }
@@ -222,13 +228,13 @@ for (const [name, codec, dictionary, smallPages] of TYPE_FILES) {
     assert.equal(meta.format_version, '1');
     assert.equal(meta.num_rows, String(ROWS));
     assert.equal(meta.num_row_groups, '4');
-    assert.equal(meta.column_orders.length, 14);
+    assert.equal(meta.column_orders.length, 15);
     for (const o of meta.column_orders) assert.match(o, /TYPE_ORDER=TypeDefinedOrder/);
   });
 
   test(`${name}: row group statistics, encodings and compression`, async () => {
     const rows = await db.json(`SELECT * FROM parquet_metadata(${f}) ORDER BY row_group_id, column_id`);
-    assert.equal(rows.length, 4 * 14);
+    assert.equal(rows.length, 4 * 15);
     for (const r of rows) {
       const g = Number(r.row_group_id);
       const [lo, hi] = GROUPS[g];
@@ -290,6 +296,10 @@ for (const [name, codec, dictionary, smallPages] of TYPE_FILES) {
         // 1000 INT64 values with a 256-byte page target: 32 pages of 32 rows.
         assert.equal(dataPages.length, 32, where);
       }
+      if (smallPages && r.row_group_id === '0' && r.path_in_schema === 'flag') {
+        // Booleans: a row per target byte (pages of bits): 4 pages.
+        assert.equal(dataPages.length, 4, where);
+      }
       if (!smallPages) assert.equal(dataPages.length, 1, where);
     }
   });
@@ -307,6 +317,8 @@ for (const [name, codec, dictionary, smallPages] of TYPE_FILES) {
     assert.equal(await count(`s_long = ${sqlString(last)}`), 1);
     assert.equal(await count(`s_long >= ${sqlString(last)}`), n((r) => r.s_long !== null && !utf8Less(r.s_long, last)));
     assert.equal(await count(`epoch_ms(ts) >= 1700002000000`), n((r) => r.ts !== null && r.ts >= 1700002000000n));
+    assert.equal(await count(`flag`), n((r) => r.flag === true));
+    assert.equal(await count(`NOT flag`), n((r) => r.flag === false));
   });
 }
 

@@ -7,6 +7,7 @@ namespace flowlake {
 std::string_view ColumnTypeName(ColumnType type) {
   switch (type) {
     case ColumnType::kString: return "STRING";
+    case ColumnType::kBool: return "BOOLEAN";
     case ColumnType::kInt32: return "INT32";
     case ColumnType::kInt64: return "INT64";
     case ColumnType::kDouble: return "DOUBLE";
@@ -24,6 +25,7 @@ void Column::Reserve(size_t rows) {
   valid_.reserve(rows);
   switch (type_) {
     case ColumnType::kString: str_.reserve(rows); break;
+    case ColumnType::kBool:
     case ColumnType::kInt32: i32_.reserve(rows); break;
     case ColumnType::kInt64:
     case ColumnType::kTimestampMs: i64_.reserve(rows); break;
@@ -46,6 +48,7 @@ void Column::AppendNull() {
   ++null_count_;
   switch (type_) {
     case ColumnType::kString: str_.push_back({static_cast<uint32_t>(arena_.size()), 0}); break;
+    case ColumnType::kBool:
     case ColumnType::kInt32: i32_.push_back(0); break;
     case ColumnType::kInt64:
     case ColumnType::kTimestampMs: i64_.push_back(0); break;
@@ -57,6 +60,12 @@ void Column::AppendInt32(int32_t v) {
   assert(type_ == ColumnType::kInt32);
   valid_.push_back(1);
   i32_.push_back(v);
+}
+
+void Column::AppendBool(bool v) {
+  assert(type_ == ColumnType::kBool);
+  valid_.push_back(1);
+  i32_.push_back(v ? 1 : 0);
 }
 
 void Column::AppendInt64(int64_t v) {
@@ -86,7 +95,11 @@ void Column::AppendFrom(const Column& src, size_t row) {
   }
   switch (type_) {
     case ColumnType::kString: AppendString(src.String(row)); break;
-    case ColumnType::kInt32: AppendInt32(src.i32_[row]); break;
+    case ColumnType::kBool:
+    case ColumnType::kInt32:
+      valid_.push_back(1);
+      i32_.push_back(src.i32_[row]);
+      break;
     case ColumnType::kInt64:
     case ColumnType::kTimestampMs: AppendInt64(src.i64_[row]); break;
     case ColumnType::kDouble: AppendDouble(src.f64_[row]); break;
@@ -112,6 +125,7 @@ void Column::AppendSelected(const Column& src, std::span<const uint32_t> rows) {
         arena_.append(src.arena_.data() + s.offset, s.size);
       }
       break;
+    case ColumnType::kBool:
     case ColumnType::kInt32:
       i32_.reserve(i32_.size() + rows.size());
       for (uint32_t r : rows) i32_.push_back(src.i32_[r]);
@@ -156,6 +170,7 @@ void Column::AppendRange(const Column& src, size_t begin, size_t count) {
       }
       break;
     }
+    case ColumnType::kBool:
     case ColumnType::kInt32:
       i32_.append(src.i32_.data() + begin, count);
       break;
@@ -194,6 +209,7 @@ void Column::SetNull(size_t row) {
   }
   switch (type_) {
     case ColumnType::kString: str_[row].size = 0; break;
+    case ColumnType::kBool:
     case ColumnType::kInt32: i32_[row] = 0; break;
     case ColumnType::kInt64:
     case ColumnType::kTimestampMs: i64_[row] = 0; break;

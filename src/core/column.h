@@ -144,8 +144,9 @@ class PodBuffer {
 
 // The logical types flowlake stores. Each maps to one Parquet physical type:
 // kString -> BYTE_ARRAY (UTF8), kInt32 -> INT32, kInt64 -> INT64,
-// kDouble -> DOUBLE, kTimestampMs -> INT64 TIMESTAMP(MILLIS, UTC).
-enum class ColumnType : unsigned char { kString, kInt32, kInt64, kDouble, kTimestampMs };
+// kDouble -> DOUBLE, kTimestampMs -> INT64 TIMESTAMP(MILLIS, UTC),
+// kBool -> BOOLEAN (held as 0 or 1 in int32_values()).
+enum class ColumnType : unsigned char { kString, kInt32, kInt64, kDouble, kTimestampMs, kBool };
 
 std::string_view ColumnTypeName(ColumnType type);
 
@@ -169,6 +170,7 @@ class Column {
 
   void AppendNull();
   void AppendInt32(int32_t v);
+  void AppendBool(bool v);
   void AppendInt64(int64_t v);  // also for kTimestampMs
   void AppendDouble(double v);
   void AppendString(std::string_view v);

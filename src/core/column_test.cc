@@ -4,6 +4,7 @@
 
 #include <iterator>
 #include <string_view>
+#include <vector>
 
 #include "core/column_batch.h"
 #include "core/flow_schema.h"
@@ -27,6 +28,32 @@ TEST(ColumnTest, AppendsValuesAndNulls) {
 // The value-or-null appends must leave a column exactly as the plain
 // appends and AppendNull() would: same validity, values, null slots (0 or
 // an empty reference at the arena's end) and null count.
+TEST(ColumnTest, BooleansAreZeroOrOneAndCopyLikeOtherColumns) {
+  Column c(ColumnType::kBool);
+  c.AppendBool(true);
+  c.AppendNull();
+  c.AppendBool(false);
+  c.AppendBool(true);
+  ASSERT_EQ(c.size(), 4u);
+  EXPECT_EQ(c.null_count(), 1u);
+  EXPECT_EQ(std::vector<int32_t>(c.int32_values().begin(), c.int32_values().end()),
+            (std::vector<int32_t>{1, 0, 0, 1}));
+  EXPECT_EQ(ColumnTypeName(c.type()), "BOOLEAN");
+  Column copy(ColumnType::kBool);
+  copy.AppendRange(c, 1, 3);
+  copy.AppendFrom(c, 0);
+  const uint32_t rows[] = {2, 1};
+  copy.AppendSelected(c, rows);
+  ASSERT_EQ(copy.size(), 6u);
+  EXPECT_EQ(copy.null_count(), 2u);
+  const int32_t want[] = {0, 0, 1, 1, 0, 0};
+  const uint8_t want_valid[] = {0, 1, 1, 1, 1, 0};
+  for (size_t i = 0; i < copy.size(); ++i) {
+    EXPECT_EQ(copy.validity()[i], want_valid[i]) << i;
+    EXPECT_EQ(copy.Int32(i), want[i]) << i;
+  }
+}
+
 TEST(ColumnTest, OrNullAppendsMatchAppendAndAppendNull) {
   auto expect_same = [](const Column& a, const Column& b) {
     ASSERT_EQ(a.size(), b.size());
@@ -39,6 +66,7 @@ TEST(ColumnTest, OrNullAppendsMatchAppendAndAppendNull) {
           EXPECT_EQ(a.string_refs()[i].size, b.string_refs()[i].size) << i;
           EXPECT_EQ(a.String(i), b.String(i)) << i;
           break;
+        case ColumnType::kBool:
         case ColumnType::kInt32: EXPECT_EQ(a.Int32(i), b.Int32(i)) << i; break;
         case ColumnType::kInt64:
         case ColumnType::kTimestampMs: EXPECT_EQ(a.Int64(i), b.Int64(i)) << i; break;

@@ -121,6 +121,7 @@ bool SameCell(const Column& a, const Column& b, size_t r) {
   if (!a.IsValid(r)) return true;
   switch (a.type()) {
     case ColumnType::kString: return a.String(r) == b.String(r);
+    case ColumnType::kBool:
     case ColumnType::kInt32: return a.Int32(r) == b.Int32(r);
     case ColumnType::kInt64:
     case ColumnType::kTimestampMs: return a.Int64(r) == b.Int64(r);

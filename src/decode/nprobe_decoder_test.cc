@@ -75,6 +75,7 @@ void ExpectRow(const FlowBatch& b, size_t row, const Row& want) {
       case ColumnType::kString:
         EXPECT_EQ(col.String(row), std::get<std::string>(it->second)) << name;
         break;
+      case ColumnType::kBool:
       case ColumnType::kInt32:
         EXPECT_EQ(col.Int32(row), std::get<int64_t>(it->second)) << name;
         break;
@@ -916,6 +917,7 @@ void ExpectSameAsSimdjsonAlone(const std::string& text) {
       if (!a.IsValid(r)) continue;
       switch (a.type()) {
         case ColumnType::kString: EXPECT_EQ(a.String(r), b.String(r)) << name; break;
+        case ColumnType::kBool:
         case ColumnType::kInt32: EXPECT_EQ(a.Int32(r), b.Int32(r)) << name; break;
         case ColumnType::kInt64:
         case ColumnType::kTimestampMs: EXPECT_EQ(a.Int64(r), b.Int64(r)) << name; break;

@@ -112,6 +112,8 @@ Status ColumnChunkWriter::Write(const Column& column, std::string_view name, Wri
       return WriteInt<int64_t>(column, column.int64_values(), &ctx);
     case ColumnType::kDouble:
       return WriteDouble(column, &ctx);
+    case ColumnType::kBool:
+      return WriteBool(column, &ctx);
   }
   return Status::Internal("unknown column type");
 }
@@ -167,6 +169,29 @@ Status ColumnChunkWriter::WriteDouble(const Column& column, ChunkContext* ctx) {
       column, options_.page_target_bytes / sizeof(double), nullptr, format::Encoding::kPlain,
       [&](size_t r0, size_t r1, size_t, size_t count) {
         AppendPlainFixed(values, validity, r0, r1, count, &page_);
+      },
+      ctx);
+}
+
+// PLAIN BOOLEAN: the valid values bit-packed, the first in the lowest bit.
+// No dictionary: a bit is already smaller than any index. A page holds a
+// row per target byte (an eighth of the target in values): boolean columns
+// are few and small, and it keeps their pages as many as other columns'.
+Status ColumnChunkWriter::WriteBool(const Column& column, ChunkContext* ctx) {
+  const std::span<const int32_t> values = column.int32_values();
+  SetBoolMinMax(ComputeMinMax(values, ValidOrEmpty(column)), &ctx->meta->stats);
+  const std::span<const uint8_t> validity = column.validity();
+  return WriteDataPages(
+      column, options_.page_target_bytes, nullptr, format::Encoding::kPlain,
+      [&](size_t r0, size_t r1, size_t, size_t count) {
+        uint8_t* bits = page_.Extend((count + 7) / 8);
+        std::memset(bits, 0, (count + 7) / 8);
+        size_t k = 0;
+        for (size_t r = r0; r < r1; ++r) {
+          if (validity[r] == 0) continue;
+          bits[k >> 3] |= static_cast<uint8_t>((values[r] != 0 ? 1u : 0u) << (k & 7));
+          ++k;
+        }
       },
       ctx);
 }

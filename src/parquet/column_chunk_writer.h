@@ -41,6 +41,7 @@ class ColumnChunkWriter {
   template <typename T>
   Status WriteInt(const Column& column, std::span<const T> values, ChunkContext* ctx);
   Status WriteDouble(const Column& column, ChunkContext* ctx);
+  Status WriteBool(const Column& column, ChunkContext* ctx);
   Status WriteString(const Column& column, ChunkContext* ctx);
 
   // Page emission shared by all types.

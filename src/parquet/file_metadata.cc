@@ -45,6 +45,7 @@ void AppendSchemaElement(const Field& field, CompactWriter* w) {
       w->EndStruct();
       w->EndStruct();
       break;
+    case ColumnType::kBool:
     case ColumnType::kInt32:
     case ColumnType::kInt64:
     case ColumnType::kDouble:
@@ -105,6 +106,8 @@ format::Type PhysicalType(ColumnType type) {
   switch (type) {
     case ColumnType::kString:
       return format::Type::kByteArray;
+    case ColumnType::kBool:
+      return format::Type::kBoolean;
     case ColumnType::kInt32:
       return format::Type::kInt32;
     case ColumnType::kInt64:

@@ -213,6 +213,9 @@ TEST(FileWriter, FlowSchemaAllNullAndAllValidColumns) {
         case ColumnType::kDouble:
           col.AppendDouble(i);
           break;
+        case ColumnType::kBool:
+          col.AppendBool(i % 2 == 0);
+          break;
       }
     }
   }

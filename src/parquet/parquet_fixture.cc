@@ -21,6 +21,7 @@
 //   dzero     DOUBLE     null if i%4==0; else +0.0
 //   dnegzero  DOUBLE     null if i%4==0; else -0.0
 //   dnan      DOUBLE     null if i%4==0; else NaN
+//   flag      BOOLEAN    null if i%5==2; else (i*i)%3 == 1
 // LOW = ["alpha", "βeta", "日本語", "", "emoji 🚀"] (index 3: empty, not null).
 //
 // Files (row groups of 1000, 1000, 500 and 1 rows: 2501 rows):
@@ -60,6 +61,7 @@ const Schema& FixtureSchema() {
       {"dzero", T::kDouble},
       {"dnegzero", T::kDouble},
       {"dnan", T::kDouble},
+      {"flag", T::kBool},
   });
   return schema;
 }
@@ -146,6 +148,11 @@ void FillRow(int64_t i, ColumnBatch* b) {
     b->column(11).AppendDouble(0.0);
     b->column(12).AppendDouble(-0.0);
     b->column(13).AppendDouble(nan);
+  }
+  if (i % 5 == 2) {
+    b->column(14).AppendNull();
+  } else {
+    b->column(14).AppendBool(i * i % 3 == 1);
   }
 }
 

@@ -209,6 +209,14 @@ MinMax<double> ComputeMinMax(std::span<const double> values, std::span<const uin
 void SetMinMax(const MinMax<int32_t>& range, ChunkStatistics* stats) { SetIntMinMax(range, stats); }
 void SetMinMax(const MinMax<int64_t>& range, ChunkStatistics* stats) { SetIntMinMax(range, stats); }
 
+void SetBoolMinMax(const MinMax<int32_t>& range, ChunkStatistics* stats) {
+  if (!range.any) return;
+  stats->min_value = std::string(1, static_cast<char>(range.min != 0));
+  stats->max_value = std::string(1, static_cast<char>(range.max != 0));
+  stats->min_exact = stats->max_exact = true;
+  stats->legacy_min_max = true;
+}
+
 void SetMinMax(const MinMax<double>& range, ChunkStatistics* stats) {
   if (!range.any) return;
   // -0.0 == +0.0, so which zero min/max picked is arbitrary; the spec fixes

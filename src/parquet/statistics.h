@@ -2,7 +2,8 @@
 // and encode them per Parquet's ColumnOrder rules).
 //
 // Values are PLAIN-encoded without a length prefix: little-endian for
-// numbers, raw bytes for strings. Orders (TypeDefinedOrder): signed for
+// numbers, one byte for a boolean, raw bytes for strings. Orders
+// (TypeDefinedOrder): false before true for BOOLEAN, signed for
 // INT32/INT64/TIMESTAMP, unsigned bytewise for UTF8, numeric for DOUBLE with
 // NaN excluded, a zero min written as -0.0 and a zero max as +0.0.
 // Strings longer than kStatsTruncateBytes are truncated: the min to a prefix,
@@ -56,6 +57,8 @@ MinMax<double> ComputeMinMax(std::span<const double> values, std::span<const uin
 void SetMinMax(const MinMax<int32_t>& range, ChunkStatistics* stats);
 void SetMinMax(const MinMax<int64_t>& range, ChunkStatistics* stats);
 void SetMinMax(const MinMax<double>& range, ChunkStatistics* stats);
+// Booleans held as 0/1 int32 values: one byte each, false < true.
+void SetBoolMinMax(const MinMax<int32_t>& range, ChunkStatistics* stats);
 // Strings: truncates as described above.
 void SetStringMinMax(std::string_view min, std::string_view max, ChunkStatistics* stats);
 
