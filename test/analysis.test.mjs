@@ -226,7 +226,7 @@ test('a missing blocklist fails at start-up, naming the file', () => {
   assert.match(r.stderr, /\/nonexistent\/blocklist\.txt/);
 });
 
-test('late_policy = "correction": late flows come back as correction records that add up', () => {
+test('late_policy = "correction": late flows come back as correction records that add up', async () => {
   // No lateness at all: every flow that starts before the newest one seen,
   // in an earlier minute, is late.
   const { lake: lateLake, summary: s } =
@@ -234,6 +234,13 @@ test('late_policy = "correction": late flows come back as correction records tha
   assert.ok(s.late_flows > 0, JSON.stringify(s));
   const records = rollups(lateLake);
   assert.ok(records.some((r) => r.correction === true), 'correction records were written');
+  // The Parquet copy marks the same records.
+  const [p] = await db.all(`SELECT count(*) FILTER (WHERE correction)::BIGINT AS corrections,
+      count(*) FILTER (WHERE NOT correction)::BIGINT AS others
+    FROM read_parquet(${sqlString(path.join(lateLake, 'rollups', 'host_1m_parquet', '**', '*.parquet'))})`);
+  const corrections = records.filter((r) => r.correction === true).length;
+  assert.deepEqual({ corrections: Number(p.corrections), others: Number(p.others) },
+    { corrections, others: records.length - corrections });
   const sums = (rs) => counterSums(rs, (r) => `${r.window_start} ${r.host}`);
   assert.deepEqual(sums(records), sums(rollups(lake)), 'originals + corrections = every flow, once');
 

@@ -32,6 +32,7 @@ const zero = {
   pkts_received: 0, peers_contacted: 0, peers_contacting: 0, dst_ports_contacted: 0,
   tcp_syn_only_as_src: 0, top_l7: [], avg_duration_ms: null, probes: [],
   peers_contacted_sketch: EMPTY, peers_contacting_sketch: EMPTY, dst_ports_contacted_sketch: EMPTY,
+  correction: false,
 };
 const GOLDEN = [
   {
@@ -61,7 +62,7 @@ const GOLDEN = [
     host: '192.168.1.1', date: '2025-12-02', hour: 1,
     flows_as_dst: 4, bytes_received: 4096, pkts_received: 4, peers_contacting: 4,
     avg_duration_ms: 3, probes: ['p3'],
-    peers_contacting_sketch: '01010c' + '11'.repeat(32),
+    peers_contacting_sketch: '01010c' + '11'.repeat(32), correction: true,
   },
 ];
 const GOLDEN_EVENTS = [
@@ -74,12 +75,13 @@ const INT_COLUMNS = ['flows_as_src', 'flows_as_dst', 'bytes_sent', 'bytes_receiv
   'pkts_received', 'peers_contacted', 'peers_contacting', 'dst_ports_contacted', 'tcp_syn_only_as_src'];
 const SKETCHES = ['peers_contacted_sketch', 'peers_contacting_sketch', 'dst_ports_contacted_sketch'];
 const COLUMN_ORDER = ['window_start', 'window_end', 'host', ...INT_COLUMNS.slice(0, 9),
-  'tcp_syn_only_as_src', 'top_l7', 'avg_duration_ms', 'probes', ...SKETCHES, 'date', 'hour'];
+  'tcp_syn_only_as_src', 'top_l7', 'avg_duration_ms', 'probes', ...SKETCHES, 'correction', 'date', 'hour'];
 const PARQUET_TYPES = {
   window_start: 'TIMESTAMP WITH TIME ZONE', window_end: 'TIMESTAMP WITH TIME ZONE', host: 'VARCHAR',
   ...Object.fromEntries(INT_COLUMNS.map((c) => [c, 'BIGINT'])),
   top_l7: 'VARCHAR', avg_duration_ms: 'DOUBLE', probes: 'VARCHAR',
-  ...Object.fromEntries(SKETCHES.map((c) => [c, 'VARCHAR'])), date: 'DATE', hour: 'BIGINT',
+  ...Object.fromEntries(SKETCHES.map((c) => [c, 'VARCHAR'])), correction: 'BOOLEAN',
+  date: 'DATE', hour: 'BIGINT',
 };
 // What DuckDB infers from the NDJSON: the arrays become typed lists.
 const NDJSON_TYPES = {
@@ -87,11 +89,16 @@ const NDJSON_TYPES = {
   top_l7: 'STRUCT("name" VARCHAR, bytes BIGINT)[]', probes: 'VARCHAR[]',
 };
 
+// The NDJSON has "correction" on correction records only (null elsewhere);
+// the Parquet says false.
+const CORRECTION = 'coalesce(correction, false)';
+
 // Every value as text (BIGINT exact), timestamps as epoch ms, ordered.
 const SELECT = (from, extra = '') => `
   SELECT epoch_ms(window_start)::VARCHAR AS window_start_ms, epoch_ms(window_end)::VARCHAR AS window_end_ms,
          host, ${INT_COLUMNS.map((c) => `${c}::VARCHAR AS ${c}`).join(', ')},
-         avg_duration_ms, ${SKETCHES.join(', ')}, date::VARCHAR AS date, hour::VARCHAR AS hour,
+         avg_duration_ms, ${SKETCHES.join(', ')}, ${CORRECTION}::VARCHAR AS correction,
+         date::VARCHAR AS date, hour::VARCHAR AS hour,
          filename ${extra}
   FROM ${from} ORDER BY window_start, host`;
 
@@ -100,7 +107,7 @@ function expectedScalars(g) {
     window_start_ms: String(Date.parse(g.window_start)), window_end_ms: String(Date.parse(g.window_end)),
     host: g.host, ...Object.fromEntries(INT_COLUMNS.map((c) => [c, String(g[c])])),
     avg_duration_ms: g.avg_duration_ms, ...Object.fromEntries(SKETCHES.map((c) => [c, g[c]])),
-    date: g.date, hour: String(g.hour),
+    correction: String(g.correction), date: g.date, hour: String(g.hour),
   };
 }
 const withoutFile = ({ filename, ...rest }) => rest;
@@ -155,7 +162,8 @@ test('rollups: NDJSON and Parquet hold the same rows, file by file, in order', a
   const db = await openDuckDB();
   // Timestamps as epoch ms: the NDJSON infers TIMESTAMP, the Parquet has
   // TIMESTAMPTZ, and comparing those would depend on the session time zone.
-  const plain = COLUMN_ORDER.filter((c) => !['top_l7', 'probes', 'window_start', 'window_end'].includes(c));
+  const plain = COLUMN_ORDER.filter((c) => !['top_l7', 'probes', 'window_start', 'window_end'].includes(c))
+    .map((c) => (c === 'correction' ? `${CORRECTION} AS correction` : c));
   const cols = (from) => `SELECT epoch_ms(window_start) AS s, epoch_ms(window_end) AS e, ${plain.join(', ')},
       regexp_extract(filename, '([^/]+)\\.[a-z]+$', 1) AS file FROM ${from}`;
   const diff = await db.json(`

@@ -35,6 +35,7 @@ enum RollupColumn : size_t {
   kPeersContactedSketch,
   kPeersContactingSketch,
   kDstPortsContactedSketch,
+  kCorrection,
   kRollupColumnCount,
 };
 
@@ -75,6 +76,7 @@ const Schema& AnalysisWriter::RollupSchema() {
       {"peers_contacted_sketch", ColumnType::kString},
       {"peers_contacting_sketch", ColumnType::kString},
       {"dst_ports_contacted_sketch", ColumnType::kString},
+      {"correction", ColumnType::kBool},
   });
   return schema;
 }
@@ -127,7 +129,8 @@ Status AnalysisWriter::AppendRollup(const HostRollupRecord& r) {
   b.column(kPeersContactedSketch).AppendString(part(spans.peers_contacted_sketch));
   b.column(kPeersContactingSketch).AppendString(part(spans.peers_contacting_sketch));
   b.column(kDstPortsContactedSketch).AppendString(part(spans.dst_ports_contacted_sketch));
-  // An upper bound, not a walk over the 19 columns per record: the row's
+  b.column(kCorrection).AppendBool(r.correction);
+  // An upper bound, not a walk over the 20 columns per record: the row's
   // texts are parts of the line, and its other values take at most 8 bytes
   // each, plus a validity byte and a string reference per column.
   constexpr uint64_t kRowFixedBytes = kRollupColumnCount * (8 + 1 + sizeof(StringRef));

@@ -23,6 +23,8 @@
 //   probes STRING        the JSON array text exactly as in the NDJSON
 //   peers_contacted_sketch, peers_contacting_sketch,
 //   dst_ports_contacted_sketch STRING   lowercase hex, as in the NDJSON
+//   correction BOOLEAN   true for a correction record (the NDJSON has
+//                        "correction":true), false for every other record
 //
 // Records are buffered in memory per (kind, hour) partition and written by
 // Flush(), one file per kind and partition. When the buffers pass

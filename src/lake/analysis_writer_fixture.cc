@@ -73,6 +73,7 @@ std::vector<HostRollupRecord> Records() {
   r.probes = {"p3"};
   r.peers_contacted_sketch = r.dst_ports_contacted_sketch = empty_counter;
   r.peers_contacting_sketch = std::string("\x01\x01\x0c", 3) + std::string(32, '\x11');
+  r.correction = true;
   out.push_back(r);
   return out;
 }
