@@ -295,13 +295,18 @@ test('a member frozen past its session comes back as a zombie: its commit is fen
   t.after(() => kafka.kill('SIGTERM'));
   const dir = tmpDir('run-zombie');
   const lake = path.join(dir, 'lake');
-  // One flow per millisecond, in order: no flow is late for the rollups
-  // (lateness is 2 minutes), so they must count each one exactly once.
+  // One flow per millisecond (five minutes in all) and an hour of
+  // lateness: no flow is late for the rollups, so they must count each one
+  // exactly once. (B resumes the two partitions where A's commit left them,
+  // which can be minutes apart in event time: with the default 2 minutes,
+  // the lagging partition's flows would be late and dropped.)
   writeFlows(path.join(dir, 'a.ndjson'), 0, N, [], (id) => T0 + id);
   kcatProduce(bootstrap, 'netflows', path.join(dir, 'a.ndjson'));
+  const config = path.join(dir, 'flowlake.toml');
+  fs.writeFileSync(config, '[analysis]\nlateness_s = 3600\n');
   // A slow lake, so A always has consumed data that is not committed yet.
-  const args = ['--brokers', bootstrap, '--group', 'zombie', '--lake', lake, '--commit-interval-s', '1',
-    '--threads', '1', '--test-throttle-bytes-per-s', '200000', ...GROUP_TIMEOUTS];
+  const args = ['--config', config, '--brokers', bootstrap, '--group', 'zombie', '--lake', lake,
+    '--commit-interval-s', '1', '--threads', '1', '--test-throttle-bytes-per-s', '200000', ...GROUP_TIMEOUTS];
   const a = startRun(args);
   t.after(() => { a.proc.kill('SIGCONT'); a.proc.kill('SIGKILL'); });
   const db = await openDuckDB();

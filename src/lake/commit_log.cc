@@ -1092,7 +1092,6 @@ Result<StagedFile> CommitLog::StageState(std::string_view payload) {
 }
 Status CommitLog::PruneState(const StagedFile& committed) { return impl_->PruneState(committed); }
 Result<std::vector<std::string>> CommitLog::AdoptState() { return impl_->AdoptState(); }
-
 Result<std::vector<std::string>> CommitLog::CommittedState() { return impl_->CommittedState(); }
 
 }  // namespace flowlake
