@@ -210,9 +210,16 @@ TEST_F(AnalysisStageTest, RestoreStateAfterAFencedCommitCountsEveryFlowOnce) {
   const uint64_t events_committed = stage.stats().events;
 
   submit(committed, fenced);
-  // A bad snapshot is refused and changes nothing.
-  ASSERT_EQ(stage.Drain(seq, [&] { return stage.RestoreState({"not a snapshot"}); }).code(),
-            StatusCode::kCorruption);
+  // A bad snapshot is refused and changes nothing, even after a good one.
+  std::string before, after;
+  ASSERT_EQ(stage.Drain(seq, [&] {
+    before = stage.SaveState();
+    const Status st = stage.RestoreState({state, "not a snapshot"});
+    after = stage.SaveState();
+    return st;
+  }).code(), StatusCode::kCorruption);
+  EXPECT_EQ(after, before);
+  EXPECT_NE(before, state);
   ASSERT_GT(stage.stats().events, events_committed) << "events fired in the fenced part";
   ASSERT_TRUE(stage.Drain(seq, [&]() -> Status {
     writer.DiscardAll();

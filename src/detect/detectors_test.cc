@@ -686,6 +686,40 @@ TEST(DetectorsBlocklistTest, Ipv4AndIpv6AndReload) {
   EXPECT_EQ(d.stats().blocklist_reloads, 2u);
 }
 
+// A state rebuilt at run time (AnalysisStage::RestoreState) takes the
+// loaded list and its reloader instead of reading the file again: it still
+// fires on the list, and still sees the file change.
+TEST(DetectorsBlocklistTest, TakeBlocklistMovesTheListAndItsReloader) {
+  TempFile file(kListedRange);
+  ManualClock clock(kWall);
+  DetectorConfig config;
+  config.blocklist_path = file.path();
+  Detectors old_state(config, clock);
+  ASSERT_TRUE(old_state.Start().ok());
+  file.Write("192.0.2.0/24\n");  // unseen until a reload: the loaded list stays
+  Detectors fresh(config, clock);
+  fresh.TakeBlocklist(old_state);
+  EXPECT_EQ(fresh.stats().blocklist_reloads, 1u);
+  F to_new_range = InsideToListed();
+  to_new_range.dst = "192.0.2.7";
+  to_new_range.start = kT0 + 1;
+  fresh.Consume(Batch({InsideToListed(), to_new_range}));
+  std::vector<DetectionEvent> events = fresh.TakeEvents();
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_NE(events[0].json.find(R"("dst_ip":"198.19.255.254")"), std::string::npos);
+  // The reloader came along: after its check interval the new file is read.
+  clock.AdvanceMs(5000);
+  to_new_range.start = kT0 + kMin;
+  fresh.Consume(Batch({to_new_range}));
+  events = fresh.TakeEvents();
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_NE(events[0].json.find(R"("dst_ip":"192.0.2.7")"), std::string::npos);
+  EXPECT_EQ(fresh.stats().blocklist_reloads, 2u);
+  // The old state has no list left.
+  old_state.Consume(Batch({InsideToListed()}));
+  EXPECT_TRUE(old_state.TakeEvents().empty());
+}
+
 TEST(DetectorsBlocklistTest, StartFailsFastNamingThePath) {
   ManualClock clock;
   DetectorConfig config;
