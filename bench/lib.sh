@@ -31,6 +31,9 @@ measure() {
   echo "$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }') $(awk -F: '/Maximum resident set size/ {gsub(/ /,"",$2); print $2}' "$log")"
 }
 
+# User + system CPU seconds of the last measure() (from its time.log).
+last_cpu() { awk -F: '/User time|System time/ {s += $2} END {printf "%.2f", s}' "$OUT/time.log"; }
+
 # A numeric field of the JSON summary line in $OUT/last.out.
 field() { grep -o "\"$1\":[0-9.]*" "$OUT/last.out" | cut -d: -f2; }
 
