@@ -174,9 +174,10 @@ Status ColumnChunkWriter::WriteDouble(const Column& column, ChunkContext* ctx) {
 }
 
 // PLAIN BOOLEAN: the valid values bit-packed, the first in the lowest bit.
-// No dictionary: a bit is already smaller than any index. A page holds a
-// row per target byte (an eighth of the target in values): boolean columns
-// are few and small, and it keeps their pages as many as other columns'.
+// No dictionary: a bit is already smaller than any index. A page holds one
+// row per target byte, so an eighth of the target in value bytes: boolean
+// chunks are small, and this still splits them into pages as other
+// columns' chunks are split.
 Status ColumnChunkWriter::WriteBool(const Column& column, ChunkContext* ctx) {
   const std::span<const int32_t> values = column.int32_values();
   SetBoolMinMax(ComputeMinMax(values, ValidOrEmpty(column)), &ctx->meta->stats);
