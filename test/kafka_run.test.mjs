@@ -344,6 +344,22 @@ test('a member frozen past its session comes back as a zombie: its commit is fen
   db.close();
 });
 
+test('a state snapshot that does not parse stops run, naming where the snapshots are', async (t) => {
+  const { bootstrap, proc: kafka } = await startCluster(['--topic', 'netflows:1']);
+  t.after(() => kafka.kill('SIGTERM'));
+  const lake = path.join(tmpDir('run-bad-state'), 'lake');
+  // A stopped writer's committed state, damaged: the next member adopts it.
+  const dead = path.join(lake, '_flowlake', 'state', 'dead-writer');
+  fs.mkdirSync(dead, { recursive: true });
+  const name = 'dead-writer-00000000000000000001.state';
+  fs.writeFileSync(path.join(dead, name), `{"snapshot":"${name}","supersedes":[]}\nnot a snapshot`);
+  const r = startRun(['--brokers', bootstrap, '--group', 'bad-state', '--lake', lake, ...GROUP_TIMEOUTS]);
+  t.after(() => r.proc.kill('SIGKILL'));
+  assert.notEqual(await exitOf(r.proc, 30000), 0, r.out.stderr);
+  assert.match(r.out.stderr, /a state snapshot without its magic \(state snapshots under .*\/_flowlake\/state\/[^/ ]+\/\)/,
+    r.out.stderr);
+});
+
 test('a broker outage pauses the service, which resumes without loss', async (t) => {
   const N = 60000;
   const kafkaUp = await startCluster(['--topic', 'netflows:2']);

@@ -368,12 +368,20 @@ class Service final : public KafkaConsumer::Listener {
     // their last commit are counted there and nowhere else.
     FLOWLAKE_ASSIGN_OR_RETURN(std::vector<std::string> states, log_->AdoptState());
     for (const std::string& state : states) {
-      FLOWLAKE_RETURN_IF_ERROR(analysis_->MergeState(state));
+      FLOWLAKE_RETURN_IF_ERROR(NamingStateDir(analysis_->MergeState(state)));
     }
     if (!states.empty()) {
       spdlog::info("analysis: adopted the state of {} stopped writer(s)", states.size());
     }
     return analysis_->Start();
+  }
+
+  // A state snapshot that does not merge stops the service: its error, with
+  // the directory the snapshots were read from (adopted ones included).
+  Status NamingStateDir(Status st) const {
+    if (st.ok()) return st;
+    return Status(st.code(), st.message() + " (state snapshots under " + config_.lake.root +
+                                 "/_flowlake/state/" + run_id_ + "/)");
   }
 
   // At shutdown, the open windows are closed early and written as partial
@@ -661,7 +669,7 @@ class Service final : public KafkaConsumer::Listener {
           analysis_writer_->DiscardAll();
           committed_outputs_ = analysis_->outputs();  // nothing of it is waiting now
           FLOWLAKE_ASSIGN_OR_RETURN(std::vector<std::string> committed, log_->CommittedState());
-          return analysis_->RestoreState(committed);
+          return NamingStateDir(analysis_->RestoreState(committed));
         }));
       }
       dirty_ = false;
