@@ -927,18 +927,19 @@ inline size_t Detectors::KeyLimit() const {
   return meter_->full() ? 0 : config_.max_keys_per_window;
 }
 
-void Detectors::CountRefused(size_t table_size) {
-  ++(table_size >= config_.max_keys_per_window ? stats_.keys_overflow : stats_.keys_over_memory);
+template <typename Table, typename K>
+auto* Detectors::Track(Table& table, const K& key, uint64_t hash, size_t limit, bool* inserted) {
+  auto* state = table.FindOrInsert(key, hash, limit, inserted);
+  if (state == nullptr) {
+    ++(table.size() >= config_.max_keys_per_window ? stats_.keys_overflow
+                                                   : stats_.keys_over_memory);
+  }
+  return state;
 }
 
 void Detectors::CountRow(const Row& r, int64_t window_start, Window& w) {
   const size_t limit = KeyLimit();
   bool inserted = false;
-  const auto track = [&](auto& table, const Key& key, uint64_t hash) {
-    auto* state = table.FindOrInsert(key, hash, limit, &inserted);
-    if (state == nullptr) CountRefused(table.size());
-    return state;
-  };
   // blocklist and suspicious_port fire on a key's first flow: a key refused
   // would be an attack unseen. Their tables are outside the byte budget,
   // bounded by max_keys_per_window alone.
@@ -953,8 +954,8 @@ void Detectors::CountRow(const Row& r, int64_t window_start, Window& w) {
     // (src, port): one "seen" table serves both scans.
     const Key pair = MakeKey(r.src, r.dst);
     const Key src_port = MakeKey(r.src, {}, r.dst_port);
-    Distinct<uint16_t>* v = track(w.vertical, pair, r.src_dst_hash);
-    Distinct<Ip>* h = track(w.horizontal, src_port, r.src_port_hash);
+    Distinct<uint16_t>* v = Track(w.vertical, pair, r.src_dst_hash, limit, &inserted);
+    Distinct<Ip>* h = Track(w.horizontal, src_port, r.src_port_hash, limit, &inserted);
     if (v != nullptr && v->done) v = nullptr;
     if (h != nullptr && h->done) h = nullptr;
     if (v != nullptr || h != nullptr) {
@@ -979,7 +980,7 @@ void Detectors::CountRow(const Row& r, int64_t window_start, Window& w) {
   if (r.has_dst && r.protocol == kTcp) {
     if ((r.tcp_flags & kSyn) != 0 && (r.tcp_flags & kAck) == 0) {
       const Key victim = MakeKey(r.dst);
-      Distinct<Ip>* s = track(w.syn_flood, victim, r.dst_hash);
+      Distinct<Ip>* s = Track(w.syn_flood, victim, r.dst_hash, limit, &inserted);
       if (s != nullptr && !s->done && CountTowards(*s, r.src, config_.syn_flood_flows)) {
         Fire(DetectionType::kSynFlood, r, window_start, victim.w,
              CountEvidence("syn_flows", s->count, "src_ips", s->samples),
@@ -1013,7 +1014,7 @@ void Detectors::CountRow(const Row& r, int64_t window_start, Window& w) {
         if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
       }
       const Key key = MakeKey(r.src, {}, HashBytes(domain_));
-      Count* d = track(w.dns_tunnel, key, HashKey(key));
+      Count* d = Track(w.dns_tunnel, key, HashKey(key), limit, &inserted);
       if (d != nullptr && !d->done && ++d->count >= config_.dns_tunnel_queries) {
         std::string evidence = fmt::format(R"({{"suspicious_queries":{},"last_query":)", d->count);
         AppendJsonString(evidence, query);
@@ -1049,15 +1050,10 @@ void Detectors::AddShare(const Row& r, int64_t window_start, Window& w, int64_t 
   const size_t limit = KeyLimit();
   const double window_s = static_cast<double>(config_.window_ms) / 1000.0;
   bool inserted = false;
-  const auto track = [&](auto& table, const Key& key, uint64_t hash) {
-    auto* state = table.FindOrInsert(key, hash, limit, &inserted);
-    if (state == nullptr) CountRefused(table.size());
-    return state;
-  };
 
   if (r.has_dst) {
     const Key victim = MakeKey(r.dst);
-    Volume* v = track(w.volumetric, victim, r.dst_hash);
+    Volume* v = Track(w.volumetric, victim, r.dst_hash, limit, &inserted);
     if (v != nullptr && !v->done) {
       v->bytes += bytes;
       v->pkts += pkts;
@@ -1090,7 +1086,7 @@ void Detectors::AddShare(const Row& r, int64_t window_start, Window& w, int64_t 
     }
 
     if ((r.protocol == kIcmp || r.protocol == kIcmpV6) && pkts > 0) {
-      Count* c = track(w.icmp_flood, victim, r.dst_hash);
+      Count* c = Track(w.icmp_flood, victim, r.dst_hash, limit, &inserted);
       if (c != nullptr && !c->done) {
         c->count += static_cast<uint64_t>(pkts);
         const double pps = static_cast<double>(c->count) / window_s;
@@ -1106,7 +1102,7 @@ void Detectors::AddShare(const Row& r, int64_t window_start, Window& w, int64_t 
 
   if (r.has_src && r.has_dst && r.src_local && !r.dst_local && bytes > 0) {
     const Key inside = MakeKey(r.src);
-    Count* c = track(w.exfiltration, inside, r.src_hash);
+    Count* c = Track(w.exfiltration, inside, r.src_hash, limit, &inserted);
     if (c != nullptr && !c->done) {
       c->count += static_cast<uint64_t>(bytes);
       if (c->count >= config_.exfiltration_bytes) {

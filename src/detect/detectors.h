@@ -270,9 +270,12 @@ class Detectors {
   // max_keys_per_window, or 0 (find only) while StateBytes() is at or above
   // max_state_bytes.
   size_t KeyLimit() const;
-  // A key a table holding `table_size` keys refused: keys_overflow at
-  // max_keys_per_window, else keys_over_memory.
-  void CountRefused(size_t table_size);
+  // FindOrInsert of `key` (whose HashKey() is `hash`) in one of a window's
+  // budgeted tables, with `limit` = KeyLimit() taken once per flow. A
+  // refused key is counted: keys_overflow at max_keys_per_window, else
+  // keys_over_memory.
+  template <typename Table, typename Key>
+  auto* Track(Table& table, const Key& key, uint64_t hash, size_t limit, bool* inserted);
   // The cooldown check, then the event; false if suppressed. `key` is the
   // detector's table key (ids and cooldowns hash it).
   bool Fire(DetectionType type, const Row& r, int64_t window_start_ms,
