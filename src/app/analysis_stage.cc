@@ -71,6 +71,7 @@ void AnalysisStage::Stop() {
     std::lock_guard<std::mutex> lock(queue_mu_);
     stopping_ = true;
     queue_cv_.notify_all();
+    tick_cv_.notify_all();
   }
   if (thread_.joinable()) thread_.join();
 }
@@ -87,53 +88,62 @@ std::unique_ptr<FlowBatch> AnalysisStage::NewBatch() {
   return std::make_unique<FlowBatch>();
 }
 
-void AnalysisStage::Submit(uint64_t seq, std::unique_ptr<FlowBatch> batch) {
+std::unique_ptr<FlowBatch> AnalysisStage::Submit(uint64_t seq, std::unique_ptr<FlowBatch> batch) {
   std::unique_lock<std::mutex> lock(queue_mu_);
   // The batch due next always gets in: it is what frees the others.
   queue_cv_.wait(lock, [&] {
     return stopping_ || seq == next_seq_ || ready_.size() < config_.max_pending_batches;
   });
-  if (stopping_) return;
+  if (stopping_) return nullptr;
   ready_.emplace(seq, std::move(batch));
-  queue_cv_.notify_all();
+  if (analysing_ || !ready_.contains(next_seq_)) return nullptr;
+  // This thread analyses, in order, every batch that is ready from here on,
+  // starting with its own (still in this core's cache: a separate analysis
+  // thread read every batch from the other core's, and the decoders then
+  // wrote into batches the analysis had touched last). A batch submitted
+  // meanwhile by another worker is picked up by this loop: `analysing_` and
+  // the search for the next seq change under queue_mu_ together, so a batch
+  // is never left waiting with nobody to analyse it.
+  analysing_ = true;
+  std::unique_ptr<FlowBatch> reuse;
+  while (!stopping_) {
+    auto it = ready_.find(next_seq_);
+    if (it == ready_.end()) break;
+    std::unique_ptr<FlowBatch> b = std::move(it->second);
+    ready_.erase(it);
+    lock.unlock();
+    {
+      std::lock_guard<std::mutex> state(state_mu_);
+      Analyse(*b);
+      TakeOutputs();
+    }
+    b->Clear();
+    lock.lock();
+    ++next_seq_;
+    // The caller decodes next into the batch analysed last, the warmest.
+    if (reuse) pool_.push_back(std::move(reuse));
+    reuse = std::move(b);
+    queue_cv_.notify_all();
+  }
+  analysing_ = false;
+  return reuse;
 }
 
 void AnalysisStage::Loop() {
+  // Batches are analysed by Submit(); this thread closes the windows of an
+  // idle stream by wall time. Tick() acts only after idle_timeout_ms without
+  // a flow, so a busy stream is not affected.
   const auto tick = std::chrono::milliseconds(config_.tick_interval_ms);
-  auto last_tick = std::chrono::steady_clock::now();
   for (;;) {
-    std::unique_ptr<FlowBatch> batch;
     {
       std::unique_lock<std::mutex> lock(queue_mu_);
-      queue_cv_.wait_for(lock, tick, [&] { return stopping_ || ready_.contains(next_seq_); });
+      tick_cv_.wait_for(lock, tick, [&] { return stopping_; });
       if (stopping_) return;
-      auto it = ready_.find(next_seq_);
-      if (it != ready_.end()) {
-        batch = std::move(it->second);
-        ready_.erase(it);
-      }
     }
-    {
-      std::lock_guard<std::mutex> state(state_mu_);
-      if (batch) Analyse(*batch);
-      // Idle streams close their windows by wall time; Tick() itself only
-      // acts after idle_timeout_ms without a flow, so a busy stream is not
-      // affected.
-      const auto now = std::chrono::steady_clock::now();
-      if (!batch || now - last_tick >= tick) {
-        rollups_->Tick();
-        detectors_->Tick();
-        last_tick = now;
-      }
-      TakeOutputs();
-    }
-    if (batch) {
-      batch->Clear();
-      std::lock_guard<std::mutex> lock(queue_mu_);
-      pool_.push_back(std::move(batch));
-      ++next_seq_;
-      queue_cv_.notify_all();
-    }
+    std::lock_guard<std::mutex> state(state_mu_);
+    rollups_->Tick();
+    detectors_->Tick();
+    TakeOutputs();
   }
 }
 

@@ -17,13 +17,17 @@
 // next, so no deadlock).
 //
 // Threads: Submit() and NewBatch() from any worker; Drain(), Finish() and
-// stats() from one controlling thread. The stage runs two threads: the
-// analysis (rollups, detectors, publishing events to Kafka as they fire)
+// stats() from one controlling thread. The analysis (rollups, detectors,
+// publishing events to Kafka as they fire) runs on the workers: the
+// Submit() that hands in the batch due next analyses it, and every batch
+// that is ready after it, in order, before it returns (one worker at a
+// time; the others only queue theirs). The stage runs two threads of its
+// own: the idle tick (closing the windows of a quiet stream by wall time)
 // and the output (rendering closed records and events into the
 // AnalysisWriter: NDJSON, Parquet, files), so that the analysis is not held
 // up by I/O and encoding. The writer is used by the output thread, and by
-// `fn` inside Drain() while both threads are idle; the writer and producer
-// must outlive the stage.
+// `fn` inside Drain() while the analysis and the output are idle; the writer
+// and producer must outlive the stage.
 //
 // Errors: an AnalysisWriter error (from the output thread) is sticky and
 // returned by Drain() and Finish(); a Kafka publishing error is counted and
@@ -89,8 +93,11 @@ class AnalysisStage {
   std::unique_ptr<FlowBatch> NewBatch();
   // Hands over the decoded rows of sequence number `seq`. Every seq from 0
   // up must be submitted exactly once (an empty batch for a unit of work
-  // that had no rows).
-  void Submit(uint64_t seq, std::unique_ptr<FlowBatch> batch);
+  // that had no rows). If `seq` is the one due, analyses it and the batches
+  // ready after it before returning, and returns the last of them, cleared,
+  // for the caller to decode into next (the memory its core touched last);
+  // else returns null at once.
+  std::unique_ptr<FlowBatch> Submit(uint64_t seq, std::unique_ptr<FlowBatch> batch);
 
   // Before Start(): merges a snapshot taken by SaveState() (of this process
   // or of a dead one, see CommitLog::AdoptState) into the state.
@@ -131,7 +138,7 @@ class AnalysisStage {
     std::vector<std::pair<int64_t, std::string>> events;  // window start, JSON
   };
 
-  void Loop();
+  void Loop();  // the idle tick
   void OutputLoop();
   void Analyse(const FlowBatch& batch);  // under state_mu_
   void TakeOutputs();                    // under state_mu_
@@ -148,10 +155,12 @@ class AnalysisStage {
   // queue_mu_: the reorder buffer, the pool, the counters below.
   mutable std::mutex queue_mu_;
   std::condition_variable queue_cv_;
+  std::condition_variable tick_cv_;  // wakes the tick thread to stop
   std::map<uint64_t, std::unique_ptr<FlowBatch>> ready_;
   std::vector<std::unique_ptr<FlowBatch>> pool_;
   uint64_t next_seq_ = 0;  // the next seq to analyse
   bool stopping_ = false;
+  bool analysing_ = false;  // a Submit() is analysing the ready batches
 
   // state_mu_: the analysis state.
   mutable std::mutex state_mu_;

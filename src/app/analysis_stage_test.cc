@@ -103,12 +103,13 @@ class AnalysisStageTest : public ::testing::Test {
     for (unsigned t = 0; t < threads; ++t) {
       workers.emplace_back([&, t] {
         std::mt19937 rng(t);
+        std::unique_ptr<FlowBatch> reuse;  // as a worker does: Submit()'s batch, if any
         for (size_t i = threads - 1 - t; i < batches.size(); i += threads) {
-          std::unique_ptr<FlowBatch> batch = stage.NewBatch();
-          batch->Clear();
+          std::unique_ptr<FlowBatch> batch = reuse ? std::move(reuse) : stage.NewBatch();
+          EXPECT_EQ(batch->num_rows(), 0u);
           batch->AppendAll(batches[i]);
           std::this_thread::sleep_for(std::chrono::microseconds(rng() % 300));
-          stage.Submit(i, std::move(batch));
+          reuse = stage.Submit(i, std::move(batch));
         }
       });
     }
@@ -121,6 +122,39 @@ class AnalysisStageTest : public ::testing::Test {
 
   fs::path base_;
 };
+
+// The Submit() of the batch due next analyses it, and every batch that was
+// waiting behind it, before it returns; a batch that is not due waits.
+TEST_F(AnalysisStageTest, SubmitOfTheDueBatchAnalysesTheReadyRunBeforeReturning) {
+  const std::vector<FlowBatch> batches = Traffic(1000);
+  ASSERT_GE(batches.size(), 4u);
+  AnalysisWriter writer(WriterConfig(base_ / "lake"), "analysis-test");
+  ManualClock clock(1'800'000'000'000);
+  AnalysisStage stage(AnalysisConfig{}, clock, writer, nullptr);
+  ASSERT_TRUE(stage.Start().ok());
+  const auto copy = [&](size_t i) {
+    std::unique_ptr<FlowBatch> b = stage.NewBatch();
+    b->Clear();
+    b->AppendAll(batches[i]);
+    return b;
+  };
+  EXPECT_EQ(stage.Submit(2, copy(2)), nullptr);
+  EXPECT_EQ(stage.Submit(1, copy(1)), nullptr);
+  EXPECT_EQ(stage.stats().batches, 0u);
+  std::unique_ptr<FlowBatch> back = stage.Submit(0, copy(0));
+  ASSERT_NE(back, nullptr);
+  EXPECT_EQ(back->num_rows(), 0u);  // cleared, to decode into
+  const AnalysisStats after = stage.stats();
+  EXPECT_EQ(after.batches, 3u);
+  EXPECT_EQ(after.flows,
+            batches[0].num_rows() + batches[1].num_rows() + batches[2].num_rows());
+  // Seq 3 is due: analysed at once, its batch comes back.
+  back->AppendAll(batches[3]);
+  back = stage.Submit(3, std::move(back));
+  ASSERT_NE(back, nullptr);
+  EXPECT_EQ(stage.stats().batches, 4u);
+  EXPECT_TRUE(stage.Finish(4).ok());
+}
 
 TEST_F(AnalysisStageTest, ResultsDoNotDependOnThreadsOrBatchSizes) {
   const std::vector<FlowBatch> big = Traffic(1000);

@@ -169,7 +169,7 @@ Result<IngestSummary> RunIngest(const IngestConfig& config) {
           if (!st.ok()) fail(st);
         }
         free_chunks.Push(c);
-        if (analysis) analysis->Submit(seq, std::move(batch));
+        if (analysis) batch = analysis->Submit(seq, std::move(batch));
       }
       if (!failed) {
         Status st = w.writer->Flush();

@@ -158,7 +158,7 @@ class Worker {
         shared_.flows.fetch_add(batch_->num_rows(), std::memory_order_relaxed);
         st = writer_.Write(*batch_);
         if (st.ok() && writer_.staged_files() > 0) has_staged_ = true;
-        if (analysis_ != nullptr) analysis_->Submit(item->seq, std::move(batch_));
+        if (analysis_ != nullptr) batch_ = analysis_->Submit(item->seq, std::move(batch_));
       }
       std::lock_guard<std::mutex> lock(shared_.mu);
       if (!st.ok() && shared_.error.ok()) shared_.error = st;
@@ -173,7 +173,7 @@ class Worker {
   DeadLetterWriter& dead_letter_;
   Shared& shared_;
   AnalysisStage* const analysis_;
-  std::unique_ptr<FlowBatch> batch_;  // null between Submit() and the next item
+  std::unique_ptr<FlowBatch> batch_;  // Submit()'s batch to reuse, or null
   std::deque<std::unique_ptr<WorkItem>> queue_;  // guarded by shared_.mu
   std::atomic<bool> has_staged_{false};
   std::thread thread_;
