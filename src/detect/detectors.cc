@@ -304,6 +304,145 @@ class FlatMap {
 
 struct Present {};
 
+// volumetric_seen: the (dst, src) pairs of a window, as MakeKey(dst, src).
+// There is one per distinct pair, so at a busy minute it is by far the
+// largest table (a FlatMap<Present> slot is 49 bytes, at 1/8 to 1/2 load),
+// and each flow probes it: a miss on the control byte, then on the slot.
+// A pair of two IPv4 addresses, most of them, packs into one word: those
+// go to an open-addressing array of words (8 bytes a slot, 0 = empty, one
+// cache line per probe), the rest to a FlatMap<Present>. The interface is
+// FlatMap<Present>'s, and so are the keys written by SaveState(): the
+// snapshot format does not change. The word array grows as FlatMap does (4x
+// at half load) and reports to the same ByteMeter.
+class PairSet {
+ public:
+  explicit PairSet(ByteMeter& meter) : meter_(&meter), wide_(meter) {}
+  ~PairSet() { meter_->Sub(capacity_ * sizeof(uint64_t)); }
+  PairSet(const PairSet&) = delete;
+  PairSet& operator=(const PairSet&) = delete;
+
+  // As FlatMap::FindOrInsert; the value is a Present, nothing to update.
+  Present* FindOrInsert(const Key& key, size_t limit, bool* inserted) {
+    return FindOrInsert(key, HashKey(key), limit, inserted);
+  }
+  Present* FindOrInsert(const Key& key, uint64_t h, size_t limit, bool* inserted) {
+    assert(h == HashKey(key));
+    uint64_t word = 0;
+    if (!Pack(key, &word)) return wide_.FindOrInsert(key, h, limit, inserted);
+    *inserted = false;
+    if (word == 0) {  // 0.0.0.0 -> 0.0.0.0: 0 marks an empty slot
+      if (has_zero_) return &present_;
+      if (size() >= limit) return nullptr;
+      has_zero_ = true;
+      *inserted = true;
+      return &present_;
+    }
+    if (capacity_ == 0) {
+      if (limit == 0 || !meter_->Fits(kMinCapacity * sizeof(uint64_t))) return nullptr;
+      Allocate(kMinCapacity);
+    }
+    const size_t mask = capacity_ - 1;
+    for (size_t i = h & mask;; i = (i + 1) & mask) {
+      const uint64_t w = words_[i];
+      if (w == word) return &present_;
+      if (w != 0) continue;
+      if (size() >= limit) return nullptr;
+      const bool grow = 2 * (packed_ + 1) > capacity_;
+      if (grow && !meter_->Fits((capacity_ * kGrowth - capacity_) * sizeof(uint64_t))) {
+        return nullptr;
+      }
+      words_[i] = word;
+      ++packed_;
+      *inserted = true;
+      if (grow) Rehash(capacity_ * kGrowth);
+      return &present_;
+    }
+  }
+
+  size_t size() const { return packed_ + (has_zero_ ? 1 : 0) + wide_.size(); }
+
+  void Prefetch(uint64_t h) const {
+    if (capacity_ != 0) __builtin_prefetch(&words_[h & (capacity_ - 1)]);
+  }
+
+  // Room for `packed` more packable keys (the zero pair aside) and `wide`
+  // more other keys without growing, as FlatMap::Reserve(size() + n).
+  void Reserve(size_t packed, size_t wide) {
+    if (wide > 0) wide_.Reserve(wide_.size() + wide);
+    if (packed == 0) return;
+    size_t capacity = kMinCapacity;
+    while (2 * (packed_ + packed) > capacity) capacity *= kGrowth;
+    if (capacity > capacity_) Rehash(capacity);
+  }
+
+  // Calls f(key, Present) for every key: the zero pair, the words in layout
+  // order (as FlatMap's: inserted in this order into a table Reserve()d for
+  // them, they take the same slots), then the FlatMap's.
+  template <typename Fn>
+  void ForEachInLayoutOrder(Fn&& f) const {
+    if (has_zero_) f(Unpack(0), present_);
+    if (packed_ > 0) {
+      const size_t mask = capacity_ - 1;
+      size_t empty = 0;
+      while (words_[empty] != 0) ++empty;  // exists: at most half full
+      for (size_t n = 1; n <= capacity_; ++n) {
+        const size_t i = (empty + n) & mask;
+        if (words_[i] != 0) f(Unpack(words_[i]), present_);
+      }
+    }
+    wide_.ForEachInLayoutOrder(f);
+  }
+
+  // Whether `key` is a pair of IPv4 addresses (::ffff:a.b.c.d), and its word.
+  static bool Pack(const Key& key, uint64_t* word) {
+    constexpr uint64_t kMapped = uint64_t{0xffff} << 32;
+    if ((key.w[0] | key.w[2] | key.w[4]) != 0 || (key.w[1] >> 32) != 0xffff ||
+        (key.w[3] >> 32) != 0xffff) {
+      return false;
+    }
+    *word = ((key.w[1] ^ kMapped) << 32) | (key.w[3] ^ kMapped);
+    return true;
+  }
+
+ private:
+  static constexpr size_t kMinCapacity = 16;
+  static constexpr size_t kGrowth = 4;
+
+  static Key Unpack(uint64_t word) {
+    constexpr uint64_t kMapped = uint64_t{0xffff} << 32;
+    return Key{{0, kMapped | (word >> 32), 0, kMapped | (word & 0xffffffff), 0}};
+  }
+
+  void Allocate(size_t capacity) {
+    words_ = std::make_unique<uint64_t[]>(capacity);  // zeroed: all empty
+    meter_->Add(capacity * sizeof(uint64_t));
+    capacity_ = capacity;
+  }
+
+  // Re-inserts every word in old slot order, as FlatMap does.
+  void Rehash(size_t capacity) {
+    std::unique_ptr<uint64_t[]> old = std::move(words_);
+    const size_t old_capacity = capacity_;
+    Allocate(capacity);
+    const size_t mask = capacity_ - 1;
+    for (size_t j = 0; j < old_capacity; ++j) {
+      if (old[j] == 0) continue;
+      size_t i = HashKey(Unpack(old[j])) & mask;
+      while (words_[i] != 0) i = (i + 1) & mask;
+      words_[i] = old[j];
+    }
+    meter_->Sub(old_capacity * sizeof(uint64_t));
+  }
+
+  ByteMeter* meter_;
+  std::unique_ptr<uint64_t[]> words_;
+  size_t capacity_ = 0;
+  size_t packed_ = 0;  // words in words_
+  bool has_zero_ = false;
+  FlatMap<Present> wide_;  // pairs with an IPv6 address
+  Present present_;        // what FindOrInsert points to for a packed key
+};
+
 // The smallest kSamples values added, ascending: deterministic samples for a
 // given input order, whatever the order.
 template <typename T>
@@ -622,7 +761,7 @@ struct Detectors::Window {
   FlatMap<Present> scan_seen;            // (src, dst, port)
   FlatMap<Distinct<Ip>> syn_flood;       // dst; count: flows; samples: srcs
   FlatMap<Volume> volumetric;            // dst
-  FlatMap<Present> volumetric_seen;      // (dst, src)
+  PairSet volumetric_seen;               // (dst, src)
   FlatMap<Count> icmp_flood;             // dst; count: packets
   FlatMap<Present> blocklist;            // (src, dst)
   FlatMap<Count> dns_tunnel;             // (src, registered domain hash)
@@ -1330,6 +1469,11 @@ void PutTable(std::string& out, const FlatMap<V>& table) {
   });
 }
 
+void PutTable(std::string& out, const PairSet& set) {
+  PutVarint(out, set.size());
+  set.ForEachInLayoutOrder([&](const Key& key, const Present&) { PutKey(out, key); });
+}
+
 // The stats() counters a snapshot carries, in format order.
 template <typename Stats, typename Fn>
 constexpr void ForEachSavedStat(Stats& s, Fn&& f) {
@@ -1517,6 +1661,37 @@ bool ReadTable(StateReader& in, FlatMap<V>* into, size_t limit, uint64_t* overfl
     V* ours = into->FindOrInsert(key, limit, &inserted);
     if (ours == nullptr) ++*overflow;
     on_entry(ours, inserted, key, value);
+  }
+  return true;
+}
+
+// ReadTable for a PairSet: the keys are read first, so that each of its two
+// tables is reserved for exactly its share (the layout FlatMap's Reserve()
+// gives a restored table; SaveState() then writes the same bytes).
+template <typename OnEntry>
+bool ReadTable(StateReader& in, PairSet* into, size_t limit, uint64_t* overflow,
+               OnEntry&& on_entry) {
+  uint64_t n = 0;
+  if (!in.Varint(&n, "entry count")) return false;
+  if (n > in.remaining() / 5) return in.Fail(fmt::format("entry count {} beyond the input", n));
+  std::vector<Key> keys;
+  if (into != nullptr) keys.reserve(n);
+  size_t packed = 0;
+  for (uint64_t i = 0; i < n; ++i) {
+    Key key;
+    if (!in.ReadKey(&key)) return false;
+    if (into == nullptr) continue;
+    uint64_t word = 0;
+    if (PairSet::Pack(key, &word) && word != 0) ++packed;
+    keys.push_back(key);
+  }
+  if (into == nullptr) return true;
+  into->Reserve(packed, keys.size() - packed);
+  for (const Key& key : keys) {
+    bool inserted = false;
+    Present* ours = into->FindOrInsert(key, limit, &inserted);
+    if (ours == nullptr) ++*overflow;
+    on_entry(ours, inserted, key, Present{});
   }
   return true;
 }

@@ -1315,6 +1315,57 @@ TEST(DetectorsMemoryTest, StateBytesReturnsToZeroWhenEverythingCloses) {
   }
 }
 
+// volumetric counts distinct sources per victim in a set that packs pairs of
+// IPv4 addresses into a word and keeps the other pairs whole, with the pair
+// 0.0.0.0 -> 0.0.0.0 apart (its word is the empty slot's): a source counts
+// once whichever way it is kept, and a snapshot taken mid-way restores the
+// same set, so the restored state fires at the same flow.
+TEST(DetectorsVolumetricTest, SourcesCountOnceAcrossPackedWideAndZeroPairs) {
+  ManualClock clock(kWall);
+  for (const std::string victim : {"0.0.0.0", "10.20.100.10", "2001:db8::10"}) {
+    SCOPED_TRACE(victim);
+    std::vector<F> flows;
+    const std::vector<std::string> sources = {"0.0.0.0",    "77.2.0.1",  "77.2.0.2",
+                                              "2001:db8::1", "77.2.0.3", "2001:db8::2",
+                                              "77.2.0.4",   "::ffff:1.2.3.4x", "2001:db8::3",
+                                              "77.2.0.5",   "77.2.0.6"};
+    for (size_t i = 0; i < sources.size(); ++i) {
+      for (int repeat = 0; repeat < 2; ++repeat) {  // a repeat is not a new source
+        F f;
+        f.src = sources[i];
+        f.dst = victim;
+        f.protocol = 17;
+        f.in_pkts = 60000;  // 20 flows of 60k: 1.2M packets, 20k/s over the minute
+        f.in_bytes = 60000 * 64;
+        f.start = kT0 + 1000 + static_cast<int64_t>(2 * i + repeat);
+        flows.push_back(f);
+      }
+    }
+    // "::ffff:1.2.3.4x" is no address (its flows count packets, no source):
+    // the tenth source (77.2.0.6) arrives with flow 21, which brings the
+    // packets to 21 x 60k = 1.26M, past the 1.2M of 20k/s; it fires there.
+    const FlowBatch first = Batch({flows.begin(), flows.begin() + 18});
+    const FlowBatch rest = Batch({flows.begin() + 18, flows.end()});
+    Detectors a(DetectorConfig{}, clock);
+    a.Consume(first);
+    EXPECT_TRUE(a.TakeEvents().empty());
+    const std::string state = a.SaveState();
+    Detectors b(DetectorConfig{}, clock);
+    ASSERT_TRUE(b.MergeState(state).ok());
+    EXPECT_EQ(b.SaveState(), state);
+    EXPECT_EQ(b.StateBytes(), a.StateBytes());
+    for (Detectors* d : {&a, &b}) {
+      d->Consume(rest);
+      const std::vector<DetectionEvent> events = d->TakeEvents();
+      ASSERT_EQ(events.size(), 1u);
+      EXPECT_EQ(events[0].type, "volumetric");
+      EXPECT_NE(events[0].json.find(R"("sources":10,)"), std::string::npos) << events[0].json;
+      EXPECT_NE(events[0].json.find(R"("in_pkts":1260000,)"), std::string::npos)
+          << events[0].json;
+    }
+  }
+}
+
 // A restored state holds the same tables at the same capacities: the same
 // StateBytes() (tolerance 0), and both instances stay equal as they go on.
 TEST(DetectorsMemoryTest, StateBytesSurvivesASnapshotRoundTrip) {
