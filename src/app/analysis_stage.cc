@@ -7,8 +7,9 @@
 namespace flowlake {
 
 AnalysisStage::AnalysisStage(AnalysisConfig config, const Clock& clock, AnalysisWriter& writer,
-                             KafkaProducer* producer)
+                             KafkaProducer* producer, Threading where)
     : config_(std::move(config)),
+      where_(where),
       clock_(clock),
       writer_(writer),
       producer_(producer),
@@ -96,14 +97,20 @@ std::unique_ptr<FlowBatch> AnalysisStage::Submit(uint64_t seq, std::unique_ptr<F
   });
   if (stopping_) return nullptr;
   ready_.emplace(seq, std::move(batch));
+  if (where_ == Threading::kOwnThread) {
+    queue_cv_.notify_all();
+    return nullptr;
+  }
   if (analysing_ || !ready_.contains(next_seq_)) return nullptr;
-  // This thread analyses, in order, every batch that is ready from here on,
-  // starting with its own (still in this core's cache: a separate analysis
-  // thread read every batch from the other core's, and the decoders then
-  // wrote into batches the analysis had touched last). A batch submitted
-  // meanwhile by another worker is picked up by this loop: `analysing_` and
-  // the search for the next seq change under queue_mu_ together, so a batch
-  // is never left waiting with nobody to analyse it.
+  // This thread analyses its own batch (still in this core's cache) and
+  // whatever is ready after it. A batch submitted meanwhile by another worker
+  // is picked up by AnalyseReady()'s loop: `analysing_` and the search for
+  // the next seq change under queue_mu_ together, so a batch is never left
+  // waiting with nobody to analyse it.
+  return AnalyseReady(lock);
+}
+
+std::unique_ptr<FlowBatch> AnalysisStage::AnalyseReady(std::unique_lock<std::mutex>& lock) {
   analysing_ = true;
   std::unique_ptr<FlowBatch> reuse;
   while (!stopping_) {
@@ -120,7 +127,7 @@ std::unique_ptr<FlowBatch> AnalysisStage::Submit(uint64_t seq, std::unique_ptr<F
     b->Clear();
     lock.lock();
     ++next_seq_;
-    // The caller decodes next into the batch analysed last, the warmest.
+    // The batch analysed last, the warmest, goes back to the caller.
     if (reuse) pool_.push_back(std::move(reuse));
     reuse = std::move(b);
     queue_cv_.notify_all();
@@ -130,16 +137,26 @@ std::unique_ptr<FlowBatch> AnalysisStage::Submit(uint64_t seq, std::unique_ptr<F
 }
 
 void AnalysisStage::Loop() {
-  // Batches are analysed by Submit(); this thread closes the windows of an
-  // idle stream by wall time. Tick() acts only after idle_timeout_ms without
-  // a flow, so a busy stream is not affected.
+  // kOwnThread: analyses the batches as they become due. Both ways, closes
+  // the windows of an idle stream by wall time: Tick() acts only after
+  // idle_timeout_ms without a flow, so a busy stream is not affected.
   const auto tick = std::chrono::milliseconds(config_.tick_interval_ms);
+  auto last_tick = std::chrono::steady_clock::now();
   for (;;) {
     {
       std::unique_lock<std::mutex> lock(queue_mu_);
-      tick_cv_.wait_for(lock, tick, [&] { return stopping_; });
-      if (stopping_) return;
+      if (where_ == Threading::kOwnThread) {
+        queue_cv_.wait_for(lock, tick, [&] { return stopping_ || ready_.contains(next_seq_); });
+        if (stopping_) return;
+        if (std::unique_ptr<FlowBatch> last = AnalyseReady(lock)) pool_.push_back(std::move(last));
+      } else {
+        tick_cv_.wait_for(lock, tick, [&] { return stopping_; });
+        if (stopping_) return;
+      }
     }
+    const auto now = std::chrono::steady_clock::now();
+    if (now - last_tick < tick) continue;
+    last_tick = now;
     std::lock_guard<std::mutex> state(state_mu_);
     rollups_->Tick();
     detectors_->Tick();

@@ -91,13 +91,14 @@ class AnalysisStageTest : public ::testing::Test {
   // Runs `batches` through a stage: submitted by `threads` threads, each
   // taking every threads-th batch, so they arrive out of order.
   fs::path Analyse(const std::string& name, const std::vector<FlowBatch>& batches,
-                   unsigned threads) {
+                   unsigned threads,
+                   AnalysisStage::Threading where = AnalysisStage::Threading::kOwnThread) {
     const fs::path lake = base_ / name;
     AnalysisWriter writer(WriterConfig(lake), "analysis-test");
     ManualClock clock(1'800'000'000'000);
     AnalysisConfig config;
     config.max_pending_batches = 4;
-    AnalysisStage stage(config, clock, writer, nullptr);
+    AnalysisStage stage(config, clock, writer, nullptr, where);
     EXPECT_TRUE(stage.Start().ok());
     std::vector<std::thread> workers;
     for (unsigned t = 0; t < threads; ++t) {
@@ -123,14 +124,16 @@ class AnalysisStageTest : public ::testing::Test {
   fs::path base_;
 };
 
-// The Submit() of the batch due next analyses it, and every batch that was
-// waiting behind it, before it returns; a batch that is not due waits.
+// kSubmitter: the Submit() of the batch due next analyses it, and every
+// batch that was waiting behind it, before it returns; a batch that is not
+// due waits.
 TEST_F(AnalysisStageTest, SubmitOfTheDueBatchAnalysesTheReadyRunBeforeReturning) {
   const std::vector<FlowBatch> batches = Traffic(1000);
   ASSERT_GE(batches.size(), 4u);
   AnalysisWriter writer(WriterConfig(base_ / "lake"), "analysis-test");
   ManualClock clock(1'800'000'000'000);
-  AnalysisStage stage(AnalysisConfig{}, clock, writer, nullptr);
+  AnalysisStage stage(AnalysisConfig{}, clock, writer, nullptr,
+                      AnalysisStage::Threading::kSubmitter);
   ASSERT_TRUE(stage.Start().ok());
   const auto copy = [&](size_t i) {
     std::unique_ptr<FlowBatch> b = stage.NewBatch();
@@ -159,17 +162,23 @@ TEST_F(AnalysisStageTest, SubmitOfTheDueBatchAnalysesTheReadyRunBeforeReturning)
 TEST_F(AnalysisStageTest, ResultsDoNotDependOnThreadsOrBatchSizes) {
   const std::vector<FlowBatch> big = Traffic(1000);
   const std::vector<FlowBatch> small = Traffic(37);
+  using enum AnalysisStage::Threading;
   const fs::path one = Analyse("one", big, 1);
-  const fs::path three = Analyse("three", big, 3);
-  const fs::path small_batches = Analyse("small", small, 2);
   const std::vector<std::string> rollups = Lines(one / "rollups" / "host_1m", ".json");
   ASSERT_GT(rollups.size(), 100u);
-  EXPECT_EQ(Lines(three / "rollups" / "host_1m", ".json"), rollups);
-  EXPECT_EQ(Lines(small_batches / "rollups" / "host_1m", ".json"), rollups);
   const std::vector<std::string> events = EventsWithoutClock(one);
   ASSERT_GE(events.size(), 9u);
-  EXPECT_EQ(EventsWithoutClock(three), events);
-  EXPECT_EQ(EventsWithoutClock(small_batches), events);
+  // On the stage's thread and on the submitting workers alike.
+  for (const AnalysisStage::Threading where : {kOwnThread, kSubmitter}) {
+    const std::string mode = where == kOwnThread ? "own" : "submitter";
+    SCOPED_TRACE(mode);
+    const fs::path three = Analyse("three_" + mode, big, 3, where);
+    const fs::path small_batches = Analyse("small_" + mode, small, 2, where);
+    EXPECT_EQ(Lines(three / "rollups" / "host_1m", ".json"), rollups);
+    EXPECT_EQ(Lines(small_batches / "rollups" / "host_1m", ".json"), rollups);
+    EXPECT_EQ(EventsWithoutClock(three), events);
+    EXPECT_EQ(EventsWithoutClock(small_batches), events);
+  }
 }
 
 TEST_F(AnalysisStageTest, StateSavedAtADrainContinuesInAnotherStage) {

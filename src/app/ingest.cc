@@ -124,7 +124,8 @@ Result<IngestSummary> RunIngest(const IngestConfig& config) {
     wc.sync = config.lake.sync;
     analysis_writer = std::make_unique<AnalysisWriter>(wc, "analysis-" + run_id);
     analysis = std::make_unique<AnalysisStage>(config.analysis, SystemClock::Default(),
-                                               *analysis_writer, nullptr);
+                                               *analysis_writer, nullptr,
+                                               AnalysisStage::Threading::kSubmitter);
     FLOWLAKE_RETURN_IF_ERROR(analysis->Start());
   }
 
