@@ -82,7 +82,7 @@ class AnalysisStage {
  public:
   // Which thread analyses the batches (see "Threads" above). kSubmitter
   // analyses a batch on the core that decoded it, while it is still in its
-  // cache: `ingest` is ~5-15% faster so (bench/ingest). kOwnThread leaves the
+  // cache: `ingest` is 3-15% faster so (bench/ingest). kOwnThread leaves the
   // workers free to take their next unit of work: `run`, whose workers share
   // the cores with librdkafka's threads, streams ~20% faster so
   // (bench/kafka).
