@@ -4,7 +4,8 @@
 #   2. an embedded mock Kafka cluster (librdkafka's) with a synthetic nProbe
 #      producer publishing to `netflows` at a steady rate, and the service,
 #      flowlake run, consuming it into the same lake until Ctrl-C (or
-#      DEMO_SECONDS; 60 s when not on a terminal);
+#      DEMO_SECONDS; 150 s when not on a terminal: the producer's attacks
+#      fall in the first whole minute of its traffic);
 #   3. DuckDB queries over the lake.
 set -euo pipefail
 BIN=${1:-build/release/flowlake}
