@@ -1676,17 +1676,17 @@ bool ReadTable(StateReader& in, PairSet* into, size_t limit, uint64_t* overflow,
   if (n > in.remaining() / 5) return in.Fail(fmt::format("entry count {} beyond the input", n));
   std::vector<Key> keys;
   if (into != nullptr) keys.reserve(n);
-  size_t packed = 0;
+  size_t packed = 0, zero = 0;  // the zero pair takes no slot of either table
   for (uint64_t i = 0; i < n; ++i) {
     Key key;
     if (!in.ReadKey(&key)) return false;
     if (into == nullptr) continue;
     uint64_t word = 0;
-    if (PairSet::Pack(key, &word) && word != 0) ++packed;
+    if (PairSet::Pack(key, &word)) ++(word != 0 ? packed : zero);
     keys.push_back(key);
   }
   if (into == nullptr) return true;
-  into->Reserve(packed, keys.size() - packed);
+  into->Reserve(packed, keys.size() - packed - zero);
   for (const Key& key : keys) {
     bool inserted = false;
     Present* ours = into->FindOrInsert(key, limit, &inserted);

@@ -1322,13 +1322,18 @@ TEST(DetectorsMemoryTest, StateBytesReturnsToZeroWhenEverythingCloses) {
 // same set, so the restored state fires at the same flow.
 TEST(DetectorsVolumetricTest, SourcesCountOnceAcrossPackedWideAndZeroPairs) {
   ManualClock clock(kWall);
-  for (const std::string victim : {"0.0.0.0", "10.20.100.10", "2001:db8::10"}) {
-    SCOPED_TRACE(victim);
+  const std::vector<std::pair<std::string, bool>> cases = {
+      {"0.0.0.0", true}, {"0.0.0.0", false}, {"10.20.100.10", true}, {"2001:db8::10", true}};
+  for (const auto& [victim, ipv6_sources] : cases) {
+    SCOPED_TRACE(victim + (ipv6_sources ? ", IPv6 sources too" : ", IPv4 sources only"));
     std::vector<F> flows;
-    const std::vector<std::string> sources = {"0.0.0.0",    "77.2.0.1",  "77.2.0.2",
-                                              "2001:db8::1", "77.2.0.3", "2001:db8::2",
-                                              "77.2.0.4",   "::ffff:1.2.3.4x", "2001:db8::3",
-                                              "77.2.0.5",   "77.2.0.6"};
+    const auto v6 = [&](int k) {
+      return ipv6_sources ? fmt::format("2001:db8::{}", k) : fmt::format("77.2.1.{}", k);
+    };
+    const std::vector<std::string> sources = {"0.0.0.0",  "77.2.0.1", "77.2.0.2",        v6(1),
+                                              "77.2.0.3", v6(2),      "77.2.0.4",
+                                              "::ffff:1.2.3.4x",      v6(3),
+                                              "77.2.0.5", "77.2.0.6"};
     for (size_t i = 0; i < sources.size(); ++i) {
       for (int repeat = 0; repeat < 2; ++repeat) {  // a repeat is not a new source
         F f;
