@@ -222,8 +222,8 @@ class Detectors {
   // grow and are freed (O(1)). Counts every open window's hash tables
   // (capacity x (slot + 1 control byte), "seen" tables included, whether
   // used or not; volumetric's (dst, src) pairs of two IPv4 addresses are
-  // 8-byte slots without control bytes) and its header, the cooldown map nodes and the queued
-  // events (each event's struct and string buffers). Not counted: allocator
+  // 8-byte slots without control bytes) and its header, the cooldown map
+  // nodes and the queued events (each event's struct and string buffers). Not counted: allocator
   // overhead and free space, the vector slack of the event queue, and the
   // fixed buffers allocated once (the ~1.1 MB address cache, the ~0.2 MB
   // chunk of parsed rows). 0 for a new Detectors, and again once every
