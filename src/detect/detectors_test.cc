@@ -1340,7 +1340,7 @@ TEST(DetectorsVolumetricTest, SourcesCountOnceAcrossPackedWideAndZeroPairs) {
         f.src = sources[i];
         f.dst = victim;
         f.protocol = 17;
-        f.in_pkts = 60000;  // 20 flows of 60k: 1.2M packets, 20k/s over the minute
+        f.in_pkts = 60000;  // 20 such flows: the 1.2M packets of 20k/s over a minute
         f.in_bytes = 60000 * 64;
         f.start = kT0 + 1000 + static_cast<int64_t>(2 * i + repeat);
         flows.push_back(f);
