@@ -133,6 +133,21 @@ class ByteMeter {
   bool full_ = false;
 };
 
+// The growth of the detectors' open-addressing tables (FlatMap, PairSet):
+// 16 slots at first, then 4x when half full, not 2x: a window's tables are
+// built from empty every window, and rehashing was most of their cost (an
+// entry is moved ~1.4 times on average with 2x, ~0.7 times with 4x), for
+// ~1.5x the slots on average (load between 1/8 and 1/2).
+constexpr size_t kMinTableCapacity = 16;
+constexpr size_t kTableGrowth = 4;
+
+// The capacity a table reaches after `n` inserts (n > 0).
+size_t TableCapacityFor(size_t n) {
+  size_t capacity = kMinTableCapacity;
+  while (2 * n > capacity) capacity *= kTableGrowth;
+  return capacity;
+}
+
 // Open addressing with linear probing over fixed-size keys: no allocation
 // per insert (the slot array grows 4x at half load), no erase (a window's
 // tables are dropped whole). Its slot and control arrays are counted in a
@@ -221,8 +236,7 @@ class FlatMap {
   // have reached after n inserts (none for n == 0), whatever the budget.
   void Reserve(size_t n) {
     if (n == 0) return;
-    size_t capacity = kMinCapacity;
-    while (2 * n > capacity) capacity *= kGrowth;
+    const size_t capacity = TableCapacityFor(n);
     if (capacity > capacity_) Rehash(capacity);
   }
 
@@ -244,12 +258,8 @@ class FlatMap {
   }
 
  private:
-  static constexpr size_t kMinCapacity = 16;
-  // The slot array grows 4x when half full, not 2x: a window's tables are
-  // built from empty every window, and rehashing was most of their cost
-  // (an entry is moved ~1.4 times on average with 2x, ~0.7 times with 4x), for
-  // ~1.5x the slots on average (load between 1/8 and 1/2).
-  static constexpr size_t kGrowth = 4;
+  static constexpr size_t kMinCapacity = kMinTableCapacity;
+  static constexpr size_t kGrowth = kTableGrowth;
   static constexpr uint8_t kEmpty = 0;
 
   struct Slot {
@@ -370,8 +380,7 @@ class PairSet {
   void Reserve(size_t packed, size_t wide) {
     if (wide > 0) wide_.Reserve(wide_.size() + wide);
     if (packed == 0) return;
-    size_t capacity = kMinCapacity;
-    while (2 * (packed_ + packed) > capacity) capacity *= kGrowth;
+    const size_t capacity = TableCapacityFor(packed_ + packed);
     if (capacity > capacity_) Rehash(capacity);
   }
 
@@ -395,7 +404,6 @@ class PairSet {
 
   // Whether `key` is a pair of IPv4 addresses (::ffff:a.b.c.d), and its word.
   static bool Pack(const Key& key, uint64_t* word) {
-    constexpr uint64_t kMapped = uint64_t{0xffff} << 32;
     if ((key.w[0] | key.w[2] | key.w[4]) != 0 || (key.w[1] >> 32) != 0xffff ||
         (key.w[3] >> 32) != 0xffff) {
       return false;
@@ -405,11 +413,12 @@ class PairSet {
   }
 
  private:
-  static constexpr size_t kMinCapacity = 16;
-  static constexpr size_t kGrowth = 4;
+  static constexpr size_t kMinCapacity = kMinTableCapacity;
+  static constexpr size_t kGrowth = kTableGrowth;
+  // The top half of an IPv4 address's low word (::ffff:a.b.c.d).
+  static constexpr uint64_t kMapped = uint64_t{0xffff} << 32;
 
   static Key Unpack(uint64_t word) {
-    constexpr uint64_t kMapped = uint64_t{0xffff} << 32;
     return Key{{0, kMapped | (word >> 32), 0, kMapped | (word & 0xffffffff), 0}};
   }
 
