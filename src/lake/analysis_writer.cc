@@ -14,6 +14,10 @@ namespace {
 constexpr std::string_view kRollupDir = "rollups/host_1m";
 constexpr std::string_view kRollupParquetDir = "rollups/host_1m_parquet";
 constexpr std::string_view kEventDir = "events";
+// Spare partition buffers kept for reuse: a stream's records fall into one
+// or two hours at a time. Their capacity together is at most what the
+// buffers reached at their largest (about 2 x max_buffered_bytes).
+constexpr size_t kMaxSparePartitions = 4;
 
 enum RollupColumn : size_t {
   kWindowStart,
@@ -95,9 +99,18 @@ Status AnalysisWriter::AddRollups(const std::vector<HostRollupRecord>& records) 
   return MaybeFlushEarly();
 }
 
+AnalysisWriter::Partition& AnalysisWriter::PartitionFor(int64_t hour_bucket) {
+  auto it = partitions_.lower_bound(hour_bucket);
+  if (it != partitions_.end() && it->first == hour_bucket) return it->second;
+  if (spare_.empty()) return partitions_.try_emplace(it, hour_bucket, RollupSchema())->second;
+  auto node = std::move(spare_.back());
+  spare_.pop_back();
+  node.key() = hour_bucket;
+  return partitions_.insert(it, std::move(node))->second;
+}
+
 Status AnalysisWriter::AppendRollup(const HostRollupRecord& r) {
-  Partition& p =
-      partitions_.try_emplace(HourBucket(r.window_start_ms), RollupSchema()).first->second;
+  Partition& p = PartitionFor(HourBucket(r.window_start_ms));
   const size_t line_begin = p.rollup_lines.size();
   // The Parquet row stores some JSON texts of the NDJSON line as they are:
   // taken from the line itself (not formatted a second time), so the two
@@ -147,7 +160,7 @@ Status AnalysisWriter::AddEvent(int64_t window_start_ms, std::string_view event_
         std::to_string(event_json.size()) + " bytes" +
         (event_json.empty() ? std::string() : " with a line break"));
   }
-  Partition& p = partitions_.try_emplace(HourBucket(window_start_ms), RollupSchema()).first->second;
+  Partition& p = PartitionFor(HourBucket(window_start_ms));
   p.event_lines += event_json;
   p.event_lines += '\n';
   ++p.events;
@@ -170,7 +183,15 @@ Status AnalysisWriter::Flush() {
     auto it = partitions_.begin();
     Status st = FlushPartition(it->first, it->second);
     if (!st.ok()) return error_ = st;
-    partitions_.erase(it);
+    auto node = partitions_.extract(it);
+    if (spare_.size() < kMaxSparePartitions) {
+      Partition& p = node.mapped();
+      p.rollup_lines.clear();
+      p.rollup_rows.Clear();
+      p.event_lines.clear();
+      p.events = 0;
+      spare_.push_back(std::move(node));
+    }
   }
   buffered_bytes_ = 0;
   return Status::Ok();

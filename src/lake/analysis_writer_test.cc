@@ -148,6 +148,46 @@ TEST(AnalysisWriterTest, SecondFlushWritesNewFilesOnly) {
                                       "rollups/host_1m/date=2025-12-01/hour=0/a-000002.json"}));
 }
 
+// Flushed buffers are reused (emptied) for later partitions: a file holds
+// only the records and events added since the last flush, whichever hour
+// its buffer served before.
+TEST(AnalysisWriterTest, ReusedBuffersHoldOnlyRecordsSinceTheLastFlush) {
+  const std::string root = EmptyLake("reuse");
+  AnalysisWriterConfig c = Config(root);
+  c.parquet.compression = parquet::Compression::kNone;  // file sizes follow the rows
+  AnalysisWriter w(c, "a");
+  const HostRollupRecord h0a = Rollup(kDec1, "10.0.0.1");
+  const HostRollupRecord h1a = Rollup(kDec1 + kHourMs, "10.0.0.2");
+  ASSERT_TRUE(w.AddRollups({h0a, h1a}).ok());
+  ASSERT_TRUE(w.AddEvent(kDec1, R"({"n":1})").ok());
+  ASSERT_TRUE(w.Flush().ok());  // files 1 (rollups h0), 2 (events h0), 3 (rollups h1)
+
+  // Hour 2 and hour 0 again: both take a spare buffer.
+  const HostRollupRecord h2 = Rollup(kDec1 + 2 * kHourMs, "10.0.0.3");
+  const HostRollupRecord h0b = Rollup(kDec1 + kMinuteMs, "10.0.0.4");
+  ASSERT_TRUE(w.AddRollups({h2, h0b}).ok());
+  ASSERT_TRUE(w.AddEvent(kDec1 + 2 * kHourMs, R"({"n":2})").ok());
+  ASSERT_TRUE(w.Flush().ok());  // files 4 (rollups h0), 5 (rollups h2), 6 (events h2)
+
+  const std::string dir = root + "/rollups/host_1m/date=2025-12-01/";
+  EXPECT_EQ(Slurp(dir + "hour=0/a-000001.json"), ToNdjson(h0a) + "\n");
+  EXPECT_EQ(Slurp(dir + "hour=1/a-000003.json"), ToNdjson(h1a) + "\n");
+  EXPECT_EQ(Slurp(dir + "hour=0/a-000004.json"), ToNdjson(h0b) + "\n");
+  EXPECT_EQ(Slurp(dir + "hour=2/a-000005.json"), ToNdjson(h2) + "\n");
+  EXPECT_EQ(Slurp(root + "/events/date=2025-12-01/hour=0/a-000002.json"), "{\"n\":1}\n");
+  EXPECT_EQ(Slurp(root + "/events/date=2025-12-01/hour=2/a-000006.json"), "{\"n\":2}\n");
+  EXPECT_EQ(FilesUnder(root, "events").size(), 2u);  // no empty event file for hour 0
+  EXPECT_EQ(FilesUnder(root, "rollups/host_1m_parquet").size(), 4u);
+  // The Parquet twins hold one row each: uncompressed, they are as large as
+  // the first flush's files, which held one row each of the same widths (a
+  // leftover row would add its values).
+  const std::string pdir = root + "/rollups/host_1m_parquet/date=2025-12-01/";
+  EXPECT_EQ(fs::file_size(pdir + "hour=0/a-000004.parquet"),
+            fs::file_size(pdir + "hour=0/a-000001.parquet"));
+  EXPECT_EQ(fs::file_size(pdir + "hour=2/a-000005.parquet"),
+            fs::file_size(pdir + "hour=1/a-000003.parquet"));
+}
+
 TEST(AnalysisWriterTest, StagedModeListsFilesAndPublishesNothing) {
   const std::string root = EmptyLake("staged");
   AnalysisWriterConfig c = Config(root);
