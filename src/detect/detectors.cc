@@ -859,6 +859,8 @@ void Detectors::Consume(const FlowBatch& batch) {
   }
   if (addresses_->blocklist() != blocklist_set_) addresses_->Reset(blocklist_set_);
   if (rows_.size() < kChunkRows) rows_.resize(kChunkRows);
+  if (watermark_.BeginBatch(clock_.MonotonicMs(), batch)) CloseWindows();
+  SourceCursor sources(batch);
   for (size_t first = 0; first < n; first += kChunkRows) {
     const size_t count = std::min(kChunkRows, n - first);
     ReadRows(batch, first, count);
@@ -867,10 +869,9 @@ void Detectors::Consume(const FlowBatch& batch) {
     for (size_t i = 0; i < std::min(kPrefetchRows, count); ++i) PrefetchRow(rows_[i]);
     for (size_t i = 0; i < count; ++i) {
       if (i + kPrefetchRows < count) PrefetchRow(rows_[i + kPrefetchRows]);
-      ConsumeRow(rows_[i]);
+      ConsumeRow(rows_[i], sources.At(first + i));
     }
   }
-  watermark_.BatchArrived(clock_.MonotonicMs());
 }
 
 Detectors::Window& Detectors::WindowAt(int64_t window_start_ms) {
@@ -1037,7 +1038,7 @@ void Detectors::PrefetchRow(const Row& r) const {
   if (r.src_local && !r.dst_local) w.exfiltration.Prefetch(r.src_hash);
 }
 
-void Detectors::ConsumeRow(const Row& r) {
+void Detectors::ConsumeRow(const Row& r, uint32_t source) {
   ++stats_.flows;
   if (!r.has_start) {
     ++stats_.flows_without_start;
@@ -1068,7 +1069,7 @@ void Detectors::ConsumeRow(const Row& r) {
 
   // Per flow, never per batch: batch boundaries must not change the output.
   if (!max_start_ms_ || r.start_ms > *max_start_ms_) max_start_ms_ = r.start_ms;
-  if (watermark_.AfterFlow(r.start_ms)) CloseWindows();
+  if (watermark_.AfterFlow(r.start_ms, source)) CloseWindows();
 }
 
 inline size_t Detectors::KeyLimit() const {
@@ -1723,10 +1724,14 @@ std::string Detectors::SaveState() const {
   PutVarint(out, kStateVersion);
   PutVarint(out, static_cast<uint64_t>(config_.window_ms));
   PutVarint(out, kDetectionTypeCount);
-  PutVarint(out, max_start_ms_.has_value());
+  // 0: no flow yet; 1: the max start and the watermark; 2: the max start
+  // only (the watermark has not moved yet: a partition that delivered
+  // nothing held it back). Old builds read 0 and 1.
+  const bool has_watermark = watermark_.value() != INT64_MIN;
+  PutVarint(out, !max_start_ms_ ? 0 : has_watermark ? 1 : 2);
   if (max_start_ms_) {
     PutSigned(out, *max_start_ms_);
-    PutSigned(out, watermark_.value());
+    if (has_watermark) PutSigned(out, watermark_.value());
   }
   PutVarint(out, kSavedStats);
   ForEachSavedStat(stats_, [&](uint64_t n) { PutVarint(out, n); });
@@ -1788,9 +1793,9 @@ Status Detectors::ReadState(std::string_view bytes, bool apply) {
   }
   in.Bounded(&types, kDetectionTypeCount, "detection type count");
   if (in.ok() && types != kDetectionTypeCount) in.Fail("detection type count mismatch");
-  int64_t max_start_ms = 0, watermark_ms = 0;
-  if (in.Bounded(&has_max_start, 1, "max start flag") && has_max_start == 1 &&
-      in.Time(&max_start_ms, "max start")) {
+  int64_t max_start_ms = 0, watermark_ms = INT64_MIN;
+  if (in.Bounded(&has_max_start, 2, "max start flag") && has_max_start != 0 &&
+      in.Time(&max_start_ms, "max start") && has_max_start == 1) {
     in.Time(&watermark_ms, "watermark");
   }
   if (in.Varint(&stat_count, "counter count") && stat_count != kSavedStats) {
@@ -1932,12 +1937,11 @@ Status Detectors::ReadState(std::string_view bytes, bool apply) {
     *ours[i] += n;
     ++i;
   });
-  if (has_max_start == 1) {
+  if (has_max_start != 0) {
     if (!max_start_ms_ || max_start_ms > *max_start_ms_) max_start_ms_ = max_start_ms;
-    watermark_.AfterFlow(*max_start_ms_);
-    watermark_.AdvanceTo(watermark_ms);
+    if (watermark_ms != INT64_MIN) watermark_.AdvanceTo(watermark_ms);
   }
-  watermark_.BatchArrived(clock_.MonotonicMs());  // the idle clock restarts
+  watermark_.Restore(max_start_ms_, clock_.MonotonicMs());  // the idle clock restarts
   cached_window_ = nullptr;
   CloseWindows();
   return Status::Ok();

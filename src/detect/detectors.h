@@ -254,7 +254,7 @@ class Detectors {
   static constexpr size_t kPrefetchRows = 4;
   void ReadRows(const FlowBatch& batch, size_t first, size_t count);
   void PrefetchRow(const Row& r) const;
-  void ConsumeRow(const Row& r);
+  void ConsumeRow(const Row& r, uint32_t source);
   // The window starting at window_start_ms, opened if need be; the last
   // one is cached (most flows'), the rest is OpenWindow()'s, out of line.
   Window& WindowAt(int64_t window_start_ms);

@@ -1,12 +1,12 @@
 // Event-time rules shared by the stream components that window flows: the
-// tumbling window of a timestamp, the watermark (advanced per flow, never
-// per batch, and by wall time when idle), and the spreading of a long flow's
-// counters over the windows it overlaps. docs/rollups.md states the rules;
-// Detectors uses them through this header so that it agrees with the
-// rollups on which flows are late.
+// tumbling window of a timestamp, the watermark (per source, advanced per
+// flow, never per batch, and by wall time when idle), and the spreading of a
+// long flow's counters over the windows it overlaps. docs/rollups.md states
+// the rules; HostRollups and Detectors both use them through this header, so
+// they agree on which flows are late.
 //
-// Header-only and allocation-free. EventTimeWatermark is not thread-safe
-// (one per stream).
+// Header-only. EventTimeWatermark allocates only when it meets a new source
+// id, and is not thread-safe (one per stream).
 #pragma once
 
 #include <algorithm>
@@ -14,6 +14,9 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <vector>
+
+#include "core/flow_schema.h"
 
 namespace flowlake {
 
@@ -28,6 +31,20 @@ constexpr int64_t WindowStartOf(int64_t t_ms, int64_t window_ms) {
   return FloorDivide(t_ms, window_ms) * window_ms;
 }
 
+// The watermark of a stream that may come from several sources (Kafka
+// partitions; a file is one source, 0): each source has the largest start
+// time it delivered, and the watermark is the smallest of those, over the
+// sources that are not idle, minus the lateness. So a partition read ahead
+// of the others (a backlog, a restart) does not make their flows late, and a
+// single source gives max start seen - lateness, advanced flow by flow.
+//
+// A source counts while it delivered within idle_timeout_ms (monotonic
+// clock), or is in the batch being consumed. A source the stream expects
+// (FlowBatch::expected_sources(): the assigned partitions) but that has
+// delivered nothing yet holds the watermark back until it has been expected
+// for idle_timeout_ms: its first flows may be the oldest. When every source
+// is idle, event time moves with wall time (Tick()). The watermark never goes
+// back. docs/rollups.md states the rules.
 class EventTimeWatermark {
  public:
   EventTimeWatermark(int64_t window_ms, int64_t lateness_ms, int64_t idle_timeout_ms)
@@ -40,20 +57,70 @@ class EventTimeWatermark {
   bool IsClosed(int64_t window_start_ms) const {
     return watermark_ms_ != INT64_MIN && watermark_ms_ >= window_start_ms + window_ms_;
   }
-  // After every flow: watermark = max start seen - lateness. True if it moved.
-  bool AfterFlow(int64_t start_ms) {
-    if (!max_start_ms_ || start_ms > *max_start_ms_) max_start_ms_ = start_ms;
-    return AdvanceTo(*max_start_ms_ - lateness_ms_);
+  // The largest start seen, from any source (or restored).
+  std::optional<int64_t> max_start() const { return max_start_ms_; }
+
+  // Before the rows of a non-empty batch, with the monotonic clock: its
+  // sources have delivered now; the expected set, if the batch has one,
+  // replaces the sources the stream may deliver (sources no longer in it are
+  // forgotten). True if the watermark moved (a source gone idle or
+  // forgotten released it).
+  bool BeginBatch(int64_t monotonic_ms, const FlowBatch& batch) {
+    now_ms_ = monotonic_ms;
+    last_arrival_ms_ = monotonic_ms;
+    if (const FlowBatch::SourceSet& expected = batch.expected_sources()) {
+      if (expected != expected_) {
+        expected_ = expected;
+        for (Source& s : sources_) s.expected = false;
+        for (const uint32_t id : *expected_) {
+          Source& s = At(id);
+          if (!s.known) s = Source{.known = true, .since_ms = monotonic_ms};
+          s.expected = true;
+        }
+        for (Source& s : sources_) {
+          if (s.known && !s.expected) s = Source{};
+        }
+      }
+    }
+    for (Source& s : sources_) s.in_batch = false;
+    if (batch.source_runs().empty()) {
+      Arrive(0, monotonic_ms);
+    } else {
+      for (const FlowBatch::SourceRun& run : batch.source_runs()) Arrive(run.source, monotonic_ms);
+    }
+    return Recompute(/*in_batch_counts=*/true);
   }
-  // After every non-empty batch, with the monotonic clock.
-  void BatchArrived(int64_t monotonic_ms) { last_arrival_ms_ = monotonic_ms; }
-  // Idle advance: once no batch came for idle_timeout_ms, event time moves
-  // with wall time: max start + idle - lateness. True if the watermark moved.
+  // After every flow, of `source` (one of the batch's): true if the
+  // watermark moved.
+  bool AfterFlow(int64_t start_ms, uint32_t source = 0) {
+    if (!max_start_ms_ || start_ms > *max_start_ms_) max_start_ms_ = start_ms;
+    Source& s = At(source);
+    if (s.has_max && start_ms <= s.max_start_ms) return false;
+    const bool was_unseen = !s.has_max;
+    s.has_max = true;
+    s.max_start_ms = start_ms;
+    s.known = true;
+    // Only the source holding the watermark (or one that held it back by
+    // delivering nothing yet) can move it.
+    if (single_ && !was_unseen) return AdvanceTo(start_ms - lateness_ms_);
+    if (!was_unseen && source != holder_) return false;
+    return Recompute(/*in_batch_counts=*/true);
+  }
+  // With the monotonic clock, between batches: sources idle for
+  // idle_timeout_ms stop holding the watermark back, and once every source
+  // is, it moves with wall time: max start + idle time - lateness. True if
+  // the watermark moved.
   bool Tick(int64_t monotonic_ms) {
     if (!max_start_ms_) return false;
+    now_ms_ = monotonic_ms;
+    bool moved = Recompute(/*in_batch_counts=*/false);
     const int64_t idle_ms = monotonic_ms - last_arrival_ms_;
-    if (idle_ms < idle_timeout_ms_) return false;
-    return AdvanceTo(*max_start_ms_ + idle_ms - lateness_ms_);
+    if (idle_ms >= idle_timeout_ms_) moved |= AdvanceTo(*max_start_ms_ + idle_ms - lateness_ms_);
+    return moved;
+  }
+  // True if nothing arrived for idle_timeout_ms.
+  bool Idle(int64_t monotonic_ms) const {
+    return monotonic_ms - last_arrival_ms_ >= idle_timeout_ms_;
   }
   // Never goes back; true if it moved.
   bool AdvanceTo(int64_t watermark_ms) {
@@ -61,14 +128,77 @@ class EventTimeWatermark {
     watermark_ms_ = watermark_ms;
     return true;
   }
+  // After restoring a snapshot: the largest start it had seen (for the idle
+  // advance); the idle clock restarts. Per-source starts are not part of
+  // snapshots: the sources start afresh.
+  void Restore(std::optional<int64_t> max_start_ms, int64_t monotonic_ms) {
+    if (max_start_ms && (!max_start_ms_ || *max_start_ms > *max_start_ms_)) {
+      max_start_ms_ = max_start_ms;
+    }
+    last_arrival_ms_ = monotonic_ms;
+  }
 
  private:
+  static constexpr uint32_t kNone = UINT32_MAX;
+  struct Source {
+    bool known = false;
+    bool expected = false;  // in the last expected set
+    bool in_batch = false;  // delivers in the batch being consumed
+    bool has_max = false;
+    int64_t max_start_ms = 0;
+    int64_t since_ms = 0;  // last delivery, or when it became expected
+  };
+
+  Source& At(uint32_t id) {
+    if (id >= sources_.size()) sources_.resize(size_t{id} + 1);
+    return sources_[id];
+  }
+  void Arrive(uint32_t id, int64_t monotonic_ms) {
+    Source& s = At(id);
+    s.known = true;
+    s.in_batch = true;
+    s.since_ms = monotonic_ms;
+  }
+  // Finds the source holding the watermark back and advances to its start
+  // minus the lateness; true if the watermark moved.
+  bool Recompute(bool in_batch_counts) {
+    holder_ = kNone;
+    bool blocked = false;
+    size_t counted = 0;
+    int64_t min_start = 0;
+    for (size_t id = 0; id < sources_.size(); ++id) {
+      const Source& s = sources_[id];
+      if (!s.known) continue;
+      const bool counts = (in_batch_counts && s.in_batch) || now_ms_ - s.since_ms < idle_timeout_ms_;
+      if (!counts) continue;
+      ++counted;
+      if (!s.has_max) {
+        blocked = true;
+      } else if (holder_ == kNone || s.max_start_ms < min_start) {
+        holder_ = static_cast<uint32_t>(id);
+        min_start = s.max_start_ms;
+      }
+    }
+    single_ = counted == 1 && holder_ != kNone;
+    if (blocked || holder_ == kNone) {
+      if (blocked) holder_ = kNone;
+      single_ = false;
+      return false;
+    }
+    return AdvanceTo(min_start - lateness_ms_);
+  }
+
   int64_t window_ms_;
   int64_t lateness_ms_;
   int64_t idle_timeout_ms_;
   int64_t watermark_ms_ = INT64_MIN;
   std::optional<int64_t> max_start_ms_;
   int64_t last_arrival_ms_ = 0;
+  int64_t now_ms_ = 0;  // of the batch being consumed, or the last Tick()
+  std::vector<Source> sources_;  // by id
+  FlowBatch::SourceSet expected_;
+  uint32_t holder_ = kNone;  // the counted source with the smallest start
+  bool single_ = false;      // it is the only counted source
 };
 
 // floor(total * elapsed / span) without overflow (elapsed <= span <= 1 day,

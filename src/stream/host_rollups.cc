@@ -29,9 +29,10 @@ int64_t FloorDiv(int64_t a, int64_t b) {
   return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
 }
 
-// The part of `total` due after `elapsed` of `span` ms: floor(total *
-// elapsed / span) without overflow (elapsed <= span <= kMaxSpreadLimitMs).
-int64_t ShareUpTo(int64_t total, int64_t elapsed, int64_t span) {
+// ShareUpTo() of stream/event_time.h with a fast path: the part of `total`
+// due after `elapsed` of `span` ms, floor(total * elapsed / span) without
+// overflow (elapsed <= span <= kMaxSpreadLimitMs).
+int64_t ShareOfSpan(int64_t total, int64_t elapsed, int64_t span) {
   // The whole span (the last window of a flow, the only one of most flows):
   // the formula below gives `total`, without its divisions.
   if (elapsed == span) return total;
@@ -462,7 +463,9 @@ uint64_t RecordHeapBytes(const HostRollupRecord& r) {
 }  // namespace
 
 HostRollups::HostRollups(RollupConfig config, const Clock& clock)
-    : config_(std::move(config)), clock_(clock) {
+    : config_(std::move(config)),
+      clock_(clock),
+      watermark_(config_.window_ms, config_.lateness_ms, config_.idle_timeout_ms) {
   assert(config_.Validate().ok());
 }
 
@@ -533,6 +536,8 @@ HostRollups::HostRef HostRollups::HostIn(Window& window, const HostKey& key,
 void HostRollups::Consume(const FlowBatch& batch) {
   const size_t n = batch.num_rows();
   if (n == 0) return;
+  if (watermark_.BeginBatch(clock_.MonotonicMs(), batch)) WatermarkMoved();
+  SourceCursor sources(batch);
   // The addresses are hashed in one pass (sequential reads of the texts),
   // then the rows are consumed in order while the host slots and entries of
   // rows a little ahead are prefetched: a window's host table does not fit
@@ -613,12 +618,11 @@ void HostRollups::Consume(const FlowBatch& batch) {
         }
       }
     }
-    ConsumeRow(batch, row);
+    ConsumeRow(batch, row, sources.At(row));
   }
-  last_arrival_ms_ = clock_.MonotonicMs();
 }
 
-void HostRollups::ConsumeRow(const FlowBatch& batch, size_t row) {
+void HostRollups::ConsumeRow(const FlowBatch& batch, size_t row, uint32_t source) {
   ++stats_.flows;
   const Column& start_col = batch.column(kStartTime);
   if (!start_col.IsValid(row)) {
@@ -784,10 +788,10 @@ void HostRollups::ConsumeRow(const FlowBatch& batch, size_t row) {
     int64_t prev_ib = 0, prev_ob = 0, prev_ip = 0, prev_op = 0;
     for (int64_t w = start_window; w < end_ms; w += window_ms) {
       elapsed += std::min(end_ms, w + window_ms) - std::max(start_ms, w);
-      const int64_t ib = ShareUpTo(in_bytes, elapsed, span_ms);
-      const int64_t ob = ShareUpTo(out_bytes, elapsed, span_ms);
-      const int64_t ip = ShareUpTo(in_pkts, elapsed, span_ms);
-      const int64_t op = ShareUpTo(out_pkts, elapsed, span_ms);
+      const int64_t ib = ShareOfSpan(in_bytes, elapsed, span_ms);
+      const int64_t ob = ShareOfSpan(out_bytes, elapsed, span_ms);
+      const int64_t ip = ShareOfSpan(in_pkts, elapsed, span_ms);
+      const int64_t op = ShareOfSpan(out_pkts, elapsed, span_ms);
       add_share(w, ib - prev_ib, ob - prev_ob, ip - prev_ip, op - prev_op);
       prev_ib = ib, prev_ob = ob, prev_ip = ip, prev_op = op;
     }
@@ -795,24 +799,27 @@ void HostRollups::ConsumeRow(const FlowBatch& batch, size_t row) {
 
   // Per flow, never per batch: batch boundaries must not change the output.
   if (!max_start_ms_ || start_ms > *max_start_ms_) max_start_ms_ = start_ms;
-  AdvanceWatermark(*max_start_ms_ - config_.lateness_ms);
+  if (watermark_.AfterFlow(start_ms, source)) WatermarkMoved();
 }
 
 void HostRollups::AdvanceWatermark(int64_t watermark_ms) {
-  if (stats_.watermark_ms != INT64_MIN && watermark_ms <= stats_.watermark_ms) return;
-  stats_.watermark_ms = watermark_ms;
+  if (watermark_.AdvanceTo(watermark_ms)) WatermarkMoved();
+}
+
+void HostRollups::WatermarkMoved() {
+  stats_.watermark_ms = watermark_.value();
   CloseWindowsPassed();
 }
 
 void HostRollups::Tick() {
   if (!max_start_ms_) return;
-  const int64_t idle_ms = clock_.MonotonicMs() - last_arrival_ms_;
-  if (idle_ms < config_.idle_timeout_ms) return;
-  const int64_t before = stats_.watermark_ms;
-  AdvanceWatermark(*max_start_ms_ + idle_ms - config_.lateness_ms);
-  if (stats_.watermark_ms != before) ++stats_.idle_advances;
+  const int64_t now = clock_.MonotonicMs();
+  if (watermark_.Tick(now)) {
+    ++stats_.idle_advances;
+    WatermarkMoved();
+  }
   // An idle stream closes no window for a while: its corrections would wait.
-  EmitCorrections();
+  if (watermark_.Idle(now)) EmitCorrections();
 }
 
 void HostRollups::Flush() {
@@ -1356,11 +1363,12 @@ Status HostRollups::MergeState(std::string_view bytes) {
   if (max_start_ms && (!max_start_ms_ || *max_start_ms > *max_start_ms_)) {
     max_start_ms_ = max_start_ms;
   }
-  stats_.watermark_ms = std::max(stats_.watermark_ms, watermark_ms);
+  watermark_.AdvanceTo(watermark_ms);
+  stats_.watermark_ms = watermark_.value();
+  watermark_.Restore(max_start_ms_, clock_.MonotonicMs());  // the idle clock restarts
   // Merged counters, lists and names grew without being counted.
   RecountStateBytes();
   CloseWindowsPassed();
-  last_arrival_ms_ = clock_.MonotonicMs();
   return Status::Ok();
 }
 

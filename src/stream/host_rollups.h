@@ -1,9 +1,10 @@
 // HostRollups: event-time 1-minute tumbling windows of per-host traffic.
 //
 // Flows are windowed by their start_time. The watermark is the largest
-// start_time seen minus `lateness_ms`, advanced flow by flow in stream order
-// (never per batch), so the output does not depend on how the stream is cut
-// into batches. A window [start, end) is closed, once, when the watermark
+// start_time seen minus `lateness_ms` (per source, the smallest counting,
+// when batches name their sources: EventTimeWatermark), advanced flow by
+// flow in stream order (never per batch), so the output does not depend on
+// how the stream is cut into batches. A window [start, end) is closed, once, when the watermark
 // reaches `end`; its records are then queued for TakeClosed(). Tick() lets an
 // idle stream close its windows by wall time. A late flow (its start window
 // closed) is dropped or, under LatePolicy::kCorrection, becomes correction
@@ -27,6 +28,7 @@
 #include "core/flow_schema.h"
 #include "core/status.h"
 #include "stream/distinct_counter.h"
+#include "stream/event_time.h"
 
 namespace flowlake {
 
@@ -143,11 +145,14 @@ class HostRollups {
   HostRollups& operator=(const HostRollups&) = delete;
 
   // Adds every row of `batch`, in row order, advancing the watermark after
-  // each row. Null src/dst IP: that side is skipped; null counters count 0.
+  // each row: per source, if the batch names its rows' sources (Kafka
+  // partitions: see EventTimeWatermark). Null src/dst IP: that side is
+  // skipped; null counters count 0.
   void Consume(const FlowBatch& batch);
-  // If no flow arrived for idle_timeout_ms (monotonic clock), advances the
-  // watermark to last_start + (now - last_arrival) - lateness_ms, closes the
-  // windows it passes and emits the pending corrections.
+  // Sources idle for idle_timeout_ms (monotonic clock) stop holding the
+  // watermark back; if no flow arrived at all for that long, advances the
+  // watermark to last_start + (now - last_arrival) - lateness_ms. Closes the
+  // windows it passes and, when idle, emits the pending corrections.
   void Tick();
   // End of input: closes every open window and emits the pending
   // corrections.
@@ -232,8 +237,9 @@ class HostRollups {
     uint64_t text_hash = 0;
   };
 
-  // Row `row` of the batch Consume() is at: key_hashes_ holds its keys.
-  void ConsumeRow(const FlowBatch& batch, size_t row);
+  // Row `row` of the batch Consume() is at, of `source`: key_hashes_ holds
+  // its keys.
+  void ConsumeRow(const FlowBatch& batch, size_t row, uint32_t source);
   // Find-or-insert of the host `key` in `window`, or "other" if the window
   // is at the host cap or, with `apply_budget`, admitting the host would
   // pass max_state_bytes.
@@ -248,6 +254,8 @@ class HostRollups {
   // are kept, or null (dropped).
   Window* TargetWindow(int64_t window_start_ms);
   void AdvanceWatermark(int64_t watermark_ms);
+  // After watermark_ moved: mirrors it in stats_ and closes what it passed.
+  void WatermarkMoved();
   // Queues the records of `window` (correction records if `correction`).
   void EmitWindow(int64_t window_start_ms, Window& window, bool correction);
   void CloseWindow(std::map<int64_t, Window>::iterator it);
@@ -274,7 +282,8 @@ class HostRollups {
   // KeyHash() of the src and dst address of each row of the batch being
   // consumed (0 if null): 2 * row and 2 * row + 1.
   std::vector<uint64_t> key_hashes_;
-  int64_t last_arrival_ms_ = 0;  // monotonic, when max_start_ms_ is set
+  // The watermark (stats_.watermark_ms mirrors it), per source.
+  EventTimeWatermark watermark_;
   // StateBytes(): the windows' counts plus closed_bytes_.
   uint64_t state_bytes_ = 0;
   uint64_t closed_bytes_ = 0;  // of closed_ and its records

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -457,6 +458,60 @@ TEST(HostRollupsTest, OutputDoesNotDependOnBatchSize) {
   EXPECT_EQ(outputs[0], outputs[2]);
   EXPECT_EQ(late[0], late[1]);
   EXPECT_EQ(late[0], late[2]);
+}
+
+// Two Kafka partitions of one stream, the first read to its end before the
+// second (a backlog): with the batches naming their partition and the
+// assigned ones, the watermark waits for the partition behind and the
+// records are those of the stream read in order; without, the second
+// partition's flows are late.
+TEST(HostRollupsTest, APartitionReadAheadDoesNotMakeAnothersFlowsLate) {
+  const std::vector<TestFlow> flows = RandomFlows(2000, 7, 900, 1);  // 30 minutes, in order
+  RollupConfig config;
+  const std::string in_order = NdjsonInBatches(flows, config, 1000);
+  const auto sorted_lines = [](const std::string& text) {
+    std::vector<std::string> lines;
+    size_t at = 0;
+    for (size_t nl; (nl = text.find('\n', at)) != std::string::npos; at = nl + 1) {
+      lines.push_back(text.substr(at, nl - at));
+    }
+    std::sort(lines.begin(), lines.end());
+    return lines;
+  };
+  const FlowBatch::SourceSet assigned =
+      std::make_shared<const std::vector<uint32_t>>(std::vector<uint32_t>{1, 2});
+  for (const bool tagged : {true, false}) {
+    SCOPED_TRACE(tagged ? "batches name their partition" : "untagged batches");
+    ManualClock clock;
+    HostRollups rollups(config, clock);
+    std::string out;
+    for (const uint32_t partition : {1u, 2u}) {
+      for (size_t i = 0; i < flows.size(); i += 250) {
+        FlowBatch b;
+        if (tagged) {
+          b.BeginSource(partition);
+          b.set_expected_sources(assigned);
+        }
+        for (size_t j = i; j < i + 250; ++j) {
+          if (j % 2 == partition - 1) Append(b, flows[j]);  // even flows to 1, odd to 2
+        }
+        rollups.Consume(b);
+        for (const auto& r : rollups.TakeClosed()) out += ToNdjson(r) + "\n";
+      }
+    }
+    rollups.Flush();
+    for (const auto& r : rollups.TakeClosed()) out += ToNdjson(r) + "\n";
+    if (tagged) {
+      EXPECT_EQ(rollups.stats().late_flows, 0u);
+      const std::vector<std::string> got = sorted_lines(out);
+      const std::vector<std::string> want = sorted_lines(in_order);
+      EXPECT_GT(want.size(), 1000u);
+      EXPECT_EQ(got.size(), want.size());
+      EXPECT_TRUE(got == want);
+    } else {
+      EXPECT_GT(rollups.stats().late_flows, 800u);
+    }
+  }
 }
 
 TEST(HostRollupsTest, RecordsAreOrderedByWindowThenHost) {
