@@ -61,6 +61,11 @@ using Clock = std::chrono::steady_clock;
 // flush=true) the commit barrier.
 struct WorkItem {
   std::vector<KafkaMessage> messages;
+  // The analysis's source of each message (one per partition, for
+  // per-partition event time): (first message, source) runs, in order.
+  std::vector<std::pair<uint32_t, uint32_t>> source_runs;
+  // The sources of the partitions assigned when the item was dispatched.
+  FlowBatch::SourceSet sources;
   uint64_t bytes = 0;
   uint64_t seq = 0;  // dispatch order, for the analysis (not for flushes)
   bool flush = false;
@@ -141,8 +146,14 @@ class Worker {
       } else {
         if (!batch_) batch_ = analysis_->NewBatch();
         batch_->Clear();
+        batch_->set_expected_sources(item->sources);
         last_partition = -1;  // the topic pointer is only trusted within an item
-        for (const KafkaMessage& m : item->messages) {
+        size_t next_run = 0;
+        for (size_t i = 0; i < item->messages.size(); ++i) {
+          const KafkaMessage& m = item->messages[i];
+          if (next_run < item->source_runs.size() && item->source_runs[next_run].first == i) {
+            batch_->BeginSource(item->source_runs[next_run++].second);
+          }
           // Topic names are interned by librdkafka: compare pointers.
           if (m.partition() != last_partition || m.topic().data() != last_topic.data()) {
             last_topic = m.topic();
@@ -187,6 +198,7 @@ struct Track {
   // messages are ignored until a retry succeeds or the partition goes.
   bool seek_pending = false;
   int64_t seek_to = 0;  // the offset to retry it at
+  uint32_t source = 0;  // the analysis's source id of the partition
 };
 
 class Service final : public KafkaConsumer::Listener {
@@ -313,6 +325,7 @@ class Service final : public KafkaConsumer::Listener {
       track_.erase(tp);
       dropped_.erase(tp);
     }
+    UpdateSources();
   }
 
   std::vector<int64_t> OnAssign(const std::vector<TopicPartition>& partitions) override {
@@ -333,6 +346,7 @@ class Service final : public KafkaConsumer::Listener {
     spdlog::info("kafka: {} partition(s) resume where the lake ends, {} new ones start at the {}",
                  resumed, partitions.size() - resumed,
                  FreshOffset() == kOffsetEnd ? "end (latest)" : "beginning (earliest)");
+    UpdateSources();
     return offsets;
   }
 
@@ -493,7 +507,13 @@ class Service final : public KafkaConsumer::Listener {
       }
       if (t.first < 0) t.first = m.offset();
       t.next = m.offset() + 1;
-      if (!item) item = std::make_unique<WorkItem>();
+      if (!item) {
+        item = std::make_unique<WorkItem>();
+        item->sources = sources_;
+      }
+      if (item->source_runs.empty() || item->source_runs.back().second != t.source) {
+        item->source_runs.emplace_back(static_cast<uint32_t>(item->messages.size()), t.source);
+      }
       item->bytes += m.payload().size();
       item->messages.push_back(std::move(m));
       if (item->bytes >= kItemBytes) pending_.push_back(std::move(item));
@@ -703,7 +723,19 @@ class Service final : public KafkaConsumer::Listener {
     Track& t = track_[tp];
     t.first = t.next = start;
     t.seek_pending = false;
+    // One source id per partition for the life of the process, so the
+    // analysis's per-source table stays as small as the partition count.
+    t.source = source_ids_.try_emplace(tp, static_cast<uint32_t>(source_ids_.size())).first->second;
     return it == state.end() ? FreshOffset() : start;
+  }
+
+  // The assigned partitions' source ids, for the items dispatched from now
+  // on: the analysis's watermark waits for each of them (EventTimeWatermark).
+  void UpdateSources() {
+    auto ids = std::make_shared<std::vector<uint32_t>>();
+    for (const auto& [tp, t] : track_) ids->push_back(t.source);
+    std::sort(ids->begin(), ids->end());
+    sources_ = std::move(ids);
   }
 
   // After a fenced commit: start every partition again where the lake ends.
@@ -779,6 +811,8 @@ class Service final : public KafkaConsumer::Listener {
   unsigned threads_ = 1;
   uint64_t inflight_limit_ = 0;
   std::map<TopicPartition, Track> track_;
+  std::map<TopicPartition, uint32_t> source_ids_;  // never erased
+  FlowBatch::SourceSet sources_;  // of the partitions in track_
   // Dispatched (offsets tracked) but not yet handed to a worker.
   std::deque<std::unique_ptr<WorkItem>> pending_;
   // Per partition, the first offset dropped while paused (re-read on resume).
