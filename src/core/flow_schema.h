@@ -104,17 +104,26 @@ class FlowBatch : public ColumnBatch {
   void set_expected_sources(SourceSet sources) { expected_sources_ = std::move(sources); }
   // Null: not known (only the sources of the batches seen count).
   const SourceSet& expected_sources() const { return expected_sources_; }
+  // When the input received these rows (monotonic ms, as Clock::MonotonicMs():
+  // for Kafka, when they were polled), INT64_MIN if not set. Event time
+  // judges sources idle by it, so rows held up in a stalled pipeline do not
+  // make their sources look idle.
+  void set_input_time_ms(int64_t ms) { input_time_ms_ = ms; }
+  int64_t input_time_ms() const { return input_time_ms_; }
 
-  // Drops the rows (keeping capacity), the source runs and the source set.
+  // Drops the rows (keeping capacity), the source runs, the source set and
+  // the input time.
   void Clear() {
     ColumnBatch::Clear();
     source_runs_.clear();
     expected_sources_.reset();
+    input_time_ms_ = INT64_MIN;
   }
 
  private:
   std::vector<SourceRun> source_runs_;
   SourceSet expected_sources_;
+  int64_t input_time_ms_ = INT64_MIN;
 };
 
 // The source of each row of a FlowBatch, for rows visited in ascending order.

@@ -61,11 +61,15 @@ class EventTimeWatermark {
   std::optional<int64_t> max_start() const { return max_start_ms_; }
 
   // Before the rows of a non-empty batch, with the monotonic clock: its
-  // sources have delivered now; the expected set, if the batch has one,
-  // replaces the sources the stream may deliver (sources no longer in it are
-  // forgotten). True if the watermark moved (a source gone idle or
-  // forgotten released it).
+  // sources have delivered at the batch's input time (or now, if it has
+  // none); the expected set, if the batch has one, replaces the sources the
+  // stream may deliver (sources no longer in it are forgotten). True if the
+  // watermark moved (a source gone idle or forgotten released it). Input
+  // times, not the time the analysis gets to a batch, decide which sources
+  // are idle: a pipeline stalled behind a slow lake delays every source
+  // alike.
   bool BeginBatch(int64_t monotonic_ms, const FlowBatch& batch) {
+    if (batch.input_time_ms() != INT64_MIN) monotonic_ms = batch.input_time_ms();
     now_ms_ = monotonic_ms;
     last_arrival_ms_ = monotonic_ms;
     if (const FlowBatch::SourceSet& expected = batch.expected_sources()) {

@@ -132,6 +132,26 @@ TEST(EventTimeWatermarkTest, WhenEverySourceIsIdleEventTimeMovesWithWallTime) {
   EXPECT_EQ(w.value(), kT0 + 10 * kMin + kIdle + 15000 - kLateness);
 }
 
+// A pipeline stalled behind a slow lake hands the analysis its batches late.
+// Idleness is judged by when the input got the rows (the batch's input
+// time), so the sources held up with them do not look idle.
+TEST(EventTimeWatermarkTest, InputTimesNotAnalysisTimesDecideIdleness) {
+  for (const bool with_input_times : {true, false}) {
+    SCOPED_TRACE(with_input_times ? "input times" : "analysis times");
+    EventTimeWatermark w = OneAheadOfTwo();
+    // Polled half a second later, analysed a minute later.
+    FlowBatch b = Rows({1});
+    if (with_input_times) b.set_input_time_ms(500);
+    w.BeginBatch(60000, b);
+    w.AfterFlow(kT0 + 20 * kMin, 1);
+    if (with_input_times) {
+      EXPECT_EQ(w.value(), kT0 - kLateness);  // 2 still holds it
+    } else {
+      EXPECT_EQ(w.value(), kT0 + 18 * kMin);  // 2 looked idle
+    }
+  }
+}
+
 TEST(FlowBatchTest, SourceRunsFollowTheRowsAndClearDropsThem) {
   FlowBatch b = Rows({3, 3, 5, 3});
   b.BeginSource(7);  // no row follows: no run
@@ -146,9 +166,11 @@ TEST(FlowBatchTest, SourceRunsFollowTheRowsAndClearDropsThem) {
   EXPECT_EQ(b.source_runs().back().source, 8u);
   EXPECT_EQ(b.source_runs().size(), 4u);
   b.set_expected_sources(Set({3, 5}));
+  b.set_input_time_ms(42);
   b.Clear();
   EXPECT_TRUE(b.source_runs().empty());
   EXPECT_EQ(b.expected_sources(), nullptr);
+  EXPECT_EQ(b.input_time_ms(), INT64_MIN);
   EXPECT_EQ(b.num_rows(), 0u);
 }
 
