@@ -139,7 +139,9 @@ std::unique_ptr<FlowBatch> AnalysisStage::AnalyseReady(std::unique_lock<std::mut
 void AnalysisStage::Loop() {
   // kOwnThread: analyses the batches as they become due. Both ways, closes
   // the windows of an idle stream by wall time: Tick() acts only after
-  // idle_timeout_ms without a flow, so a busy stream is not affected.
+  // idle_timeout_ms without a flow, so a busy stream is not affected, and
+  // not at all while the input says flows are in flight (a stalled stream
+  // is not idle).
   const auto tick = std::chrono::milliseconds(config_.tick_interval_ms);
   auto last_tick = std::chrono::steady_clock::now();
   for (;;) {
@@ -157,6 +159,7 @@ void AnalysisStage::Loop() {
     const auto now = std::chrono::steady_clock::now();
     if (now - last_tick < tick) continue;
     last_tick = now;
+    if (input_in_flight_.load(std::memory_order_relaxed)) continue;
     std::lock_guard<std::mutex> state(state_mu_);
     rollups_->Tick();
     detectors_->Tick();

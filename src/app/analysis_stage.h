@@ -135,6 +135,15 @@ class AnalysisStage {
   // and flushes the writer. The stage is stopped afterwards.
   Status Finish(uint64_t next_seq);
 
+  // Any thread: whether the input has flows on their way that the analysis
+  // has not seen yet (messages dispatched to workers, queued, or held back
+  // by a pause). While it is true the idle tick does nothing: a stream whose
+  // lake writer or workers are stalled is not idle, and advancing event
+  // time by the wall clock then would make the flows in flight late.
+  void SetInputInFlight(bool in_flight) {
+    input_in_flight_.store(in_flight, std::memory_order_relaxed);
+  }
+
   AnalysisStats stats() const;
   // Rollup records and events handed to the writer so far (any thread): a
   // change means there is output waiting for a commit, even on an idle
@@ -189,6 +198,7 @@ class AnalysisStage {
   uint64_t over_memory_seen_ = 0;  // of the two over-memory counters, summed
 
   std::atomic<uint64_t> outputs_{0};
+  std::atomic<bool> input_in_flight_{false};  // SetInputInFlight()
   std::thread thread_;
 
   // out_mu_: the output queue and the output thread's error.

@@ -277,6 +277,39 @@ TEST_F(AnalysisStageTest, RestoreStateAfterAFencedCommitCountsEveryFlowOnce) {
   EXPECT_EQ(EventsWithoutClock(lake), EventsWithoutClock(whole));
 }
 
+// The idle tick closes the windows of a stream that stopped, but not of one
+// whose flows are still on their way (SetInputInFlight: a slow lake holds
+// them in the workers): closing them would make those flows late.
+TEST_F(AnalysisStageTest, NoIdleCloseWhileInputIsInFlight) {
+  const std::vector<FlowBatch> batches = Traffic(4096);
+  AnalysisWriter writer(WriterConfig(base_ / "lake"), "analysis-test");
+  ManualClock clock(1'800'000'000'000);
+  AnalysisConfig config;
+  config.tick_interval_ms = 5;
+  AnalysisStage stage(config, clock, writer, nullptr);
+  ASSERT_TRUE(stage.Start().ok());
+  uint64_t seq = 0;
+  SubmitInOrder(stage, batches, 0, 1, &seq);
+  ASSERT_TRUE(stage.Drain(seq, [] { return Status::Ok(); }).ok());
+  const uint64_t before = stage.outputs();
+  const auto wait_ticks = [] { std::this_thread::sleep_for(std::chrono::milliseconds(100)); };
+
+  stage.SetInputInFlight(true);
+  clock.AdvanceMs(config.rollups.idle_timeout_ms + config.rollups.lateness_ms + 10 * 60000);
+  wait_ticks();
+  EXPECT_EQ(stage.outputs(), before) << "no window closed while flows are in flight";
+  EXPECT_EQ(stage.stats().rollup_records, 0u);
+
+  stage.SetInputInFlight(false);
+  bool closed = false;
+  for (int i = 0; i < 100 && !closed; ++i) {
+    wait_ticks();
+    closed = stage.stats().rollup_records > 0;
+  }
+  EXPECT_TRUE(closed) << "the idle stream's windows close once nothing is in flight";
+  EXPECT_TRUE(stage.Finish(seq).ok());
+}
+
 TEST_F(AnalysisStageTest, BadStateIsCorruption) {
   AnalysisWriterConfig wc;
   wc.root = (base_ / "bad").string();

@@ -66,6 +66,7 @@ struct WorkItem {
   std::vector<std::pair<uint32_t, uint32_t>> source_runs;
   // The sources of the partitions assigned when the item was dispatched.
   FlowBatch::SourceSet sources;
+  int64_t polled_ms = 0;  // SystemClock monotonic time the messages were polled
   uint64_t bytes = 0;
   uint64_t seq = 0;  // dispatch order, for the analysis (not for flushes)
   bool flush = false;
@@ -147,6 +148,7 @@ class Worker {
         if (!batch_) batch_ = analysis_->NewBatch();
         batch_->Clear();
         batch_->set_expected_sources(item->sources);
+        batch_->set_input_time_ms(item->polled_ms);
         last_partition = -1;  // the topic pointer is only trusted within an item
         size_t next_run = 0;
         for (size_t i = 0; i < item->messages.size(); ++i) {
@@ -454,6 +456,17 @@ class Service final : public KafkaConsumer::Listener {
         break;
       }
 
+      if (analysis_) {
+        // Messages waiting for or held by workers are flows the analysis
+        // has not seen: the stream is not idle, however long a slow lake
+        // keeps them there.
+        uint64_t inflight;
+        {
+          std::lock_guard<std::mutex> lock(shared_.mu);
+          inflight = shared_.inflight_bytes;
+        }
+        analysis_->SetInputInFlight(inflight > 0 || !pending_.empty() || consumer_->paused());
+      }
       // Windows closed by the clock on an idle stream still need a commit.
       if (analysis_ && analysis_->outputs() != committed_outputs_) dirty_ = true;
       const auto now = Clock::now();
@@ -480,6 +493,8 @@ class Service final : public KafkaConsumer::Listener {
 
   void Dispatch(std::vector<KafkaMessage>& msgs) {
     if (msgs.empty()) return;
+    // The analysis's clock (SystemClock), for its per-partition idle rule.
+    const int64_t polled_ms = SystemClock::Default().MonotonicMs();
     constexpr uint64_t kItemBytes = 1 << 20;
     std::unique_ptr<WorkItem> item;
     // Messages come in runs from one partition: look the track up once per run.
@@ -510,6 +525,7 @@ class Service final : public KafkaConsumer::Listener {
       if (!item) {
         item = std::make_unique<WorkItem>();
         item->sources = sources_;
+        item->polled_ms = polled_ms;
       }
       if (item->source_runs.empty() || item->source_runs.back().second != t.source) {
         item->source_runs.emplace_back(static_cast<uint32_t>(item->messages.size()), t.source);
