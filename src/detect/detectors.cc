@@ -1068,7 +1068,6 @@ void Detectors::ConsumeRow(const Row& r, uint32_t source) {
   }
 
   // Per flow, never per batch: batch boundaries must not change the output.
-  if (!max_start_ms_ || r.start_ms > *max_start_ms_) max_start_ms_ = r.start_ms;
   if (watermark_.AfterFlow(r.start_ms, source)) CloseWindows();
 }
 
@@ -1728,9 +1727,10 @@ std::string Detectors::SaveState() const {
   // only (the watermark has not moved yet: a partition that delivered
   // nothing held it back). Old builds read 0 and 1.
   const bool has_watermark = watermark_.value() != INT64_MIN;
-  PutVarint(out, !max_start_ms_ ? 0 : has_watermark ? 1 : 2);
-  if (max_start_ms_) {
-    PutSigned(out, *max_start_ms_);
+  const std::optional<int64_t> max_start_ms = watermark_.max_start();
+  PutVarint(out, !max_start_ms ? 0 : has_watermark ? 1 : 2);
+  if (max_start_ms) {
+    PutSigned(out, *max_start_ms);
     if (has_watermark) PutSigned(out, watermark_.value());
   }
   PutVarint(out, kSavedStats);
@@ -1937,11 +1937,10 @@ Status Detectors::ReadState(std::string_view bytes, bool apply) {
     *ours[i] += n;
     ++i;
   });
-  if (has_max_start != 0) {
-    if (!max_start_ms_ || max_start_ms > *max_start_ms_) max_start_ms_ = max_start_ms;
-    if (watermark_ms != INT64_MIN) watermark_.AdvanceTo(watermark_ms);
-  }
-  watermark_.Restore(max_start_ms_, clock_.MonotonicMs());  // the idle clock restarts
+  if (has_max_start != 0 && watermark_ms != INT64_MIN) watermark_.AdvanceTo(watermark_ms);
+  // The larger max start; the idle clock restarts.
+  watermark_.Restore(has_max_start != 0 ? std::optional<int64_t>(max_start_ms) : std::nullopt,
+                     clock_.MonotonicMs());
   cached_window_ = nullptr;
   CloseWindows();
   return Status::Ok();

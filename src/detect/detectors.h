@@ -284,8 +284,7 @@ class Detectors {
 
   DetectorConfig config_;
   const Clock& clock_;
-  EventTimeWatermark watermark_;
-  std::optional<int64_t> max_start_ms_;  // the watermark's, kept for SaveState()
+  EventTimeWatermark watermark_;  // and the largest start seen, for SaveState()
   IpSet local_;
   std::unique_ptr<Blocklist> blocklist_;
   std::shared_ptr<const IpSet> blocklist_set_;

@@ -208,6 +208,9 @@ class EventTimeWatermark {
 // floor(total * elapsed / span) without overflow (elapsed <= span <= 1 day,
 // total >= 0).
 constexpr int64_t ShareUpTo(int64_t total, int64_t elapsed, int64_t span) {
+  // The whole span (the last window of a flow, the only one of most flows):
+  // the formula below gives `total`, without its divisions.
+  if (elapsed == span) return total;
   return (total / span) * elapsed + (total % span) * elapsed / span;
 }
 

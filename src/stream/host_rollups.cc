@@ -24,21 +24,6 @@ constexpr size_t kTopL7 = 5;
 constexpr int64_t kMaxSpreadLimitMs = 86400000;  // keeps the share arithmetic in int64
 constexpr int64_t kMaxCorrectionHorizonMs = int64_t{366} * 86400000;
 
-int64_t FloorDiv(int64_t a, int64_t b) {
-  const int64_t q = a / b;
-  return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
-}
-
-// ShareUpTo() of stream/event_time.h with a fast path: the part of `total`
-// due after `elapsed` of `span` ms, floor(total * elapsed / span) without
-// overflow (elapsed <= span <= kMaxSpreadLimitMs).
-int64_t ShareOfSpan(int64_t total, int64_t elapsed, int64_t span) {
-  // The whole span (the last window of a flow, the only one of most flows):
-  // the formula below gives `total`, without its divisions.
-  if (elapsed == span) return total;
-  return (total / span) * elapsed + (total % span) * elapsed / span;
-}
-
 int64_t CounterOrZero(const Column& col, size_t row) {
   return col.IsValid(row) ? std::max<int64_t>(0, col.Int64(row)) : 0;
 }
@@ -658,7 +643,7 @@ void HostRollups::ConsumeRow(const FlowBatch& batch, size_t row, uint32_t source
   const int64_t window_ms = config_.window_ms;
   // Consecutive flows mostly start in the same window: no division then.
   if (start_ms < start_window_lo_ms_ || start_ms >= start_window_hi_ms_) {
-    start_window_lo_ms_ = FloorDiv(start_ms, window_ms) * window_ms;
+    start_window_lo_ms_ = FloorDivide(start_ms, window_ms) * window_ms;
     start_window_hi_ms_ = start_window_lo_ms_ + window_ms;
   }
   const int64_t start_window = start_window_lo_ms_;
@@ -788,17 +773,16 @@ void HostRollups::ConsumeRow(const FlowBatch& batch, size_t row, uint32_t source
     int64_t prev_ib = 0, prev_ob = 0, prev_ip = 0, prev_op = 0;
     for (int64_t w = start_window; w < end_ms; w += window_ms) {
       elapsed += std::min(end_ms, w + window_ms) - std::max(start_ms, w);
-      const int64_t ib = ShareOfSpan(in_bytes, elapsed, span_ms);
-      const int64_t ob = ShareOfSpan(out_bytes, elapsed, span_ms);
-      const int64_t ip = ShareOfSpan(in_pkts, elapsed, span_ms);
-      const int64_t op = ShareOfSpan(out_pkts, elapsed, span_ms);
+      const int64_t ib = ShareUpTo(in_bytes, elapsed, span_ms);
+      const int64_t ob = ShareUpTo(out_bytes, elapsed, span_ms);
+      const int64_t ip = ShareUpTo(in_pkts, elapsed, span_ms);
+      const int64_t op = ShareUpTo(out_pkts, elapsed, span_ms);
       add_share(w, ib - prev_ib, ob - prev_ob, ip - prev_ip, op - prev_op);
       prev_ib = ib, prev_ob = ob, prev_ip = ip, prev_op = op;
     }
   }
 
   // Per flow, never per batch: batch boundaries must not change the output.
-  if (!max_start_ms_ || start_ms > *max_start_ms_) max_start_ms_ = start_ms;
   if (watermark_.AfterFlow(start_ms, source)) WatermarkMoved();
 }
 
@@ -812,7 +796,7 @@ void HostRollups::WatermarkMoved() {
 }
 
 void HostRollups::Tick() {
-  if (!max_start_ms_) return;
+  if (!watermark_.max_start()) return;
   const int64_t now = clock_.MonotonicMs();
   if (watermark_.Tick(now)) {
     ++stats_.idle_advances;
@@ -1108,8 +1092,9 @@ std::string HostRollups::SaveState() const {
   PutVarint(out, static_cast<uint64_t>(config_.distinct.precision));
   PutVarint(out, config_.distinct.exact_limit);
   const bool has_watermark = stats_.watermark_ms != INT64_MIN;
-  PutVarint(out, (max_start_ms_ ? 1u : 0u) | (has_watermark ? 2u : 0u));
-  if (max_start_ms_) PutSigned(out, *max_start_ms_);
+  const std::optional<int64_t> max_start_ms = watermark_.max_start();
+  PutVarint(out, (max_start_ms ? 1u : 0u) | (has_watermark ? 2u : 0u));
+  if (max_start_ms) PutSigned(out, *max_start_ms);
   if (has_watermark) PutSigned(out, stats_.watermark_ms);
   for (const uint64_t v : {stats_.flows, stats_.flows_without_start, stats_.late_flows}) {
     PutVarint(out, v);
@@ -1254,7 +1239,7 @@ Status HostRollups::MergeState(std::string_view bytes) {
       SavedWindow& sw =
           windows.emplace_back(SavedWindow{0, {}, std::nullopt, DistinctCounter(dc), NameTable()});
       FLOWLAKE_RETURN_IF_ERROR(in.Time(start_what, &sw.start_ms));
-      if (FloorDiv(sw.start_ms, config_.window_ms) * config_.window_ms != sw.start_ms) {
+      if (FloorDivide(sw.start_ms, config_.window_ms) * config_.window_ms != sw.start_ms) {
         return in.Error(start_what, fmt::format("{} is not a multiple of window_ms {}",
                                                 sw.start_ms, config_.window_ms));
       }
@@ -1360,12 +1345,10 @@ Status HostRollups::MergeState(std::string_view bytes) {
   stats_.idle_advances += s.idle_advances;
   stats_.late_dropped += s.late_dropped;
   stats_.corrections_emitted += s.corrections_emitted;
-  if (max_start_ms && (!max_start_ms_ || *max_start_ms > *max_start_ms_)) {
-    max_start_ms_ = max_start_ms;
-  }
   watermark_.AdvanceTo(watermark_ms);
   stats_.watermark_ms = watermark_.value();
-  watermark_.Restore(max_start_ms_, clock_.MonotonicMs());  // the idle clock restarts
+  // The larger max start; the idle clock restarts.
+  watermark_.Restore(max_start_ms, clock_.MonotonicMs());
   // Merged counters, lists and names grew without being counted.
   RecountStateBytes();
   CloseWindowsPassed();

@@ -278,7 +278,6 @@ class HostRollups {
   // Pending corrections, by (closed) window start; emptied at every step.
   std::map<int64_t, Window> corrections_;
   std::vector<HostRollupRecord> closed_;
-  std::optional<int64_t> max_start_ms_;
   // KeyHash() of the src and dst address of each row of the batch being
   // consumed (0 if null): 2 * row and 2 * row + 1.
   std::vector<uint64_t> key_hashes_;
